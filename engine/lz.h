@@ -1,0 +1,204 @@
+/* lz.h — the h5lazy expression engine, public interface.
+ *
+ * The engine parses an expression over named operands, binds the operands to
+ * sources, infers the result's shape and element type, and evaluates any box
+ * of the result (start/count/step per axis) into a caller's buffer within a
+ * memory budget. It never includes hdf5.h: data arrives only through the
+ * lz_source method table, implemented over HDF5 by the connector and over
+ * memory by the tests.
+ *
+ * Ownership and errors, everywhere below:
+ *   - every object is made with a context (lz_ctx) and accounted to it; the
+ *     context must outlive the objects made with it;
+ *   - functions return an lz_status; on failure the detail (message, line,
+ *     column) is in lz_ctx_error(ctx), the first error since the last
+ *     lz_ctx_clear_error() wins, and out-parameters are left untouched.
+ */
+#ifndef LZ_H
+#define LZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The maximum rank of an array: HDF5's H5S_MAX_RANK. */
+#define LZ_MAX_RANK 32
+
+typedef enum lz_status {
+#define LZ_STATUS(id, summary) id,
+#include "lz_status.def"
+#undef LZ_STATUS
+    LZ_STATUS_COUNT
+} lz_status;
+
+typedef enum lz_dtype {
+#define LZ_DTYPE(id, ctype, name, kind, bits) id,
+#include "lz_dtype.def"
+#undef LZ_DTYPE
+    LZ_DTYPE_COUNT
+} lz_dtype;
+
+/* One error, kept on the context; fixed size so that reporting never
+ * allocates (an out-of-memory error must be reportable). */
+typedef struct lz_error {
+    lz_status code;    /* LZ_OK when there is no error */
+    int line;          /* 1-based line in the expression text, 0 if none */
+    int column;        /* 1-based column (in bytes), 0 if none */
+    char message[400]; /* complete sentence, without position prefix */
+} lz_error;
+
+/* A strided box: along axis k the indices start[k] + i*step[k] for
+ * 0 <= i < count[k]. Steps are >= 1; a box of rank 0 is one element. */
+typedef struct lz_box {
+    int rank;                   /* number of axes, 0..LZ_MAX_RANK */
+    int64_t start[LZ_MAX_RANK]; /* first index on each axis */
+    int64_t count[LZ_MAX_RANK]; /* number of indices on each axis */
+    int64_t step[LZ_MAX_RANK];  /* distance between indices, >= 1 */
+} lz_box;
+
+/* The box covering the whole of `shape`. */
+void lz_box_full(lz_box *box, int rank, const int64_t *shape);
+/* Number of elements into *nelem; false (nothing written) if it overflows
+ * int64. */
+bool lz_box_nelem(const lz_box *box, int64_t *nelem);
+
+/* Iteration over a box in C-order pieces of at most `max_elems` elements,
+ * each contiguous in a dense C-order buffer of the whole box: axes before
+ * `axis` have count 1 in a piece, `axis` is cut into runs, later axes whole. */
+typedef struct lz_box_pieces {
+    lz_box box;                 /* the whole box being cut */
+    int axis;                   /* the axis cut into runs */
+    int64_t run;                /* indices of `axis` per piece */
+    int64_t index[LZ_MAX_RANK]; /* position of the next piece, in box indices */
+    int64_t offset;             /* element offset of the next piece in the dense box */
+    bool done;                  /* no pieces left */
+} lz_box_pieces;
+
+void lz_box_pieces_init(lz_box_pieces *it, const lz_box *box, int64_t max_elems);
+/* The next piece (in source coordinates) and its element offset in the
+ * dense box; false when there is none. */
+bool lz_box_pieces_next(lz_box_pieces *it, lz_box *piece, int64_t *offset);
+
+/* ---- context ----------------------------------------------------------- */
+
+typedef struct lz_ctx lz_ctx;
+
+typedef struct lz_config {
+    size_t memory_bytes;   /* evaluation budget for block buffers */
+    size_t max_expr_bytes; /* longest accepted expression text */
+    int max_depth;         /* deepest accepted expression nesting */
+    int max_operands;      /* most distinct operands in one expression */
+} lz_config;
+
+/* Defaults: 64 MiB budget, 64 KiB text, depth 200, 256 operands. */
+void lz_config_init(lz_config *cfg);
+
+/* Make a context; NULL only when memory is exhausted. `cfg` may be NULL for
+ * the defaults; it is copied. */
+lz_ctx *lz_ctx_new(const lz_config *cfg);
+/* Free the context. Objects made with it must be freed first. */
+void lz_ctx_free(lz_ctx *ctx);
+const lz_config *lz_ctx_config(const lz_ctx *ctx);
+const lz_error *lz_ctx_error(const lz_ctx *ctx);
+void lz_ctx_clear_error(lz_ctx *ctx);
+/* Bytes currently allocated through the context, and the most ever. */
+size_t lz_ctx_bytes_in_use(const lz_ctx *ctx);
+size_t lz_ctx_peak_bytes(const lz_ctx *ctx);
+/* Test hook: the allocation after the next `n` succeeds fails (n < 0: never). */
+void lz_ctx_fail_allocation_after(lz_ctx *ctx, long n);
+
+/* Record an error on the context (first one wins) and return `code`. For
+ * source implementations and the connector; `line`/`column` may be 0. */
+lz_status lz_ctx_fail(lz_ctx *ctx, lz_status code, int line, int column, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* ---- types --------------------------------------------------------------- */
+
+const char *lz_dtype_name(lz_dtype t);   /* "float32"; "?" when out of range */
+size_t lz_dtype_size(lz_dtype t);        /* bytes per element */
+int lz_dtype_from_name(const char *name, lz_dtype *out); /* 0 on success */
+const char *lz_status_summary(lz_status s);
+
+/* ---- sources ------------------------------------------------------------- */
+
+typedef struct lz_source lz_source;
+
+typedef struct lz_source_ops {
+    /* Read `box` (inside the source's shape, steps >= 1) into `buf` as a
+     * dense C-order array of the source's dtype, in native byte order. On
+     * failure record the reason with lz_ctx_fail(ctx, LZ_ESOURCE, ...). */
+    lz_status (*read)(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf);
+} lz_source_ops;
+
+/* A source is described by value; the engine keeps a pointer to it while a
+ * graph bound to it lives, and never frees it. */
+struct lz_source {
+    const lz_source_ops *ops;   /* how to read */
+    void *impl;                 /* the implementation's own state */
+    lz_dtype dtype;             /* element type of the data read */
+    int rank;                   /* number of axes */
+    int64_t shape[LZ_MAX_RANK]; /* extent of each axis */
+    int64_t chunk[LZ_MAX_RANK]; /* storage chunk per axis; 0 = not chunked */
+};
+
+/* An in-memory source over a caller's dense C-order array (tests, Python).
+ * `data` is borrowed and must outlive the source's use. */
+void lz_source_init_memory(lz_source *src, lz_dtype dtype, int rank, const int64_t *shape,
+                           const void *data);
+
+/* ---- expressions ----------------------------------------------------------- */
+
+typedef struct lz_expr lz_expr;
+
+/* An operand the expression names: a dataset `path` in `file` (NULL: the
+ * file holding the expression). Bare identifiers have a relative path; the
+ * caller resolves relative paths against the expression's own location. */
+typedef struct lz_operand {
+    const char *file; /* NULL for the same file */
+    const char *path; /* dataset path as written */
+    int line;         /* where it is first named */
+    int column;
+} lz_operand;
+
+/* Parse `text`. On success *out is a new expression owned by the caller. */
+lz_status lz_expr_parse(lz_ctx *ctx, const char *text, lz_expr **out);
+void lz_expr_free(lz_expr *expr);
+/* The distinct operands, in order of first appearance. */
+size_t lz_expr_operand_count(const lz_expr *expr);
+const lz_operand *lz_expr_operand(const lz_expr *expr, size_t i);
+const char *lz_expr_text(const lz_expr *expr);
+/* The parsed tree in prefix form, e.g. "(subtract a (multiply b 2))", into
+ * buf (truncated to size-1 bytes, always terminated). Returns the length the
+ * full text needs, as snprintf does. */
+size_t lz_expr_format(const lz_expr *expr, char *buf, size_t size);
+
+/* ---- graphs ---------------------------------------------------------------- */
+
+typedef struct lz_graph lz_graph;
+
+/* Bind `expr` to one source per operand (sources[i] for operand i), check
+ * types and shapes, and build an evaluable graph. The sources must outlive
+ * the graph; the expression need not. */
+lz_status lz_graph_new(lz_ctx *ctx, const lz_expr *expr, const lz_source *const *sources,
+                       lz_graph **out);
+void lz_graph_free(lz_graph *graph);
+lz_dtype lz_graph_dtype(const lz_graph *graph);
+int lz_graph_rank(const lz_graph *graph);
+const int64_t *lz_graph_shape(const lz_graph *graph);
+
+/* Evaluate `box` of the result (inside the shape, steps >= 1) into `out`, a
+ * dense C-order array of lz_graph_dtype() with one element per box element.
+ * Memory for intermediate buffers stays within the context's budget. */
+lz_status lz_graph_eval(lz_graph *graph, const lz_box *box, void *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,185 @@
+/* lz_ctx.c — the engine context: configuration, error record, accounted
+ * allocation with failure injection. */
+#include "lz_ctx.h"
+
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each block carries its size in a header so that lz_free can account for it;
+ * the header is a full max_align_t so the payload keeps malloc's alignment. */
+typedef union lz_block_header {
+    size_t nbytes;
+    max_align_t align;
+} lz_block_header;
+
+static const char *const status_summaries[] = {
+#define LZ_STATUS(id, summary) summary,
+#include "lz_status.def"
+#undef LZ_STATUS
+};
+
+void
+lz_config_init(lz_config *cfg)
+{
+    /* 64 MiB: a reader's whole process (Python, numpy, h5py, HDF5's chunk
+     * caches) must stay under 128-150 MiB of RSS in the benchmarks. */
+    cfg->memory_bytes = (size_t)64 << 20;
+    cfg->max_expr_bytes = (size_t)64 << 10;
+    cfg->max_depth = 200;
+    cfg->max_operands = 256;
+}
+
+lz_ctx *
+lz_ctx_new(const lz_config *cfg)
+{
+    lz_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    if (cfg)
+        ctx->config = *cfg;
+    else
+        lz_config_init(&ctx->config);
+    ctx->fail_countdown = -1;
+    return ctx;
+}
+
+void
+lz_ctx_free(lz_ctx *ctx)
+{
+    free(ctx);
+}
+
+const lz_config *
+lz_ctx_config(const lz_ctx *ctx)
+{
+    return &ctx->config;
+}
+
+const lz_error *
+lz_ctx_error(const lz_ctx *ctx)
+{
+    return &ctx->error;
+}
+
+void
+lz_ctx_clear_error(lz_ctx *ctx)
+{
+    memset(&ctx->error, 0, sizeof ctx->error);
+}
+
+size_t
+lz_ctx_bytes_in_use(const lz_ctx *ctx)
+{
+    return ctx->bytes_in_use;
+}
+
+size_t
+lz_ctx_peak_bytes(const lz_ctx *ctx)
+{
+    return ctx->peak_bytes;
+}
+
+void
+lz_ctx_fail_allocation_after(lz_ctx *ctx, long n)
+{
+    ctx->fail_countdown = n;
+}
+
+const char *
+lz_status_summary(lz_status s)
+{
+    if ((unsigned)s >= LZ_STATUS_COUNT)
+        return "unknown status";
+    return status_summaries[s];
+}
+
+lz_status
+lz_ctx_vfail(lz_ctx *ctx, lz_status code, int line, int column, const char *fmt, va_list ap)
+{
+    if (ctx->error.code != LZ_OK)
+        return code; /* the first error is the cause; later ones are fallout */
+    ctx->error.code = code;
+    ctx->error.line = line;
+    ctx->error.column = column;
+    vsnprintf(ctx->error.message, sizeof ctx->error.message, fmt, ap);
+    return code;
+}
+
+lz_status
+lz_ctx_fail(lz_ctx *ctx, lz_status code, int line, int column, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lz_ctx_vfail(ctx, code, line, column, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void *
+lz_alloc(lz_ctx *ctx, size_t nbytes)
+{
+    if (ctx->fail_countdown == 0) {
+        lz_ctx_fail(ctx, LZ_ENOMEM, 0, 0, "out of memory (injected failure of a %zu-byte allocation)",
+                    nbytes);
+        return NULL;
+    }
+    if (ctx->fail_countdown > 0)
+        ctx->fail_countdown--;
+    if (nbytes > SIZE_MAX - sizeof(lz_block_header)) {
+        lz_ctx_fail(ctx, LZ_ENOMEM, 0, 0, "out of memory (allocation of %zu bytes)", nbytes);
+        return NULL;
+    }
+    lz_block_header *h = malloc(sizeof *h + nbytes);
+    if (!h) {
+        lz_ctx_fail(ctx, LZ_ENOMEM, 0, 0, "out of memory (allocation of %zu bytes)", nbytes);
+        return NULL;
+    }
+    h->nbytes = nbytes;
+    ctx->bytes_in_use += nbytes;
+    if (ctx->bytes_in_use > ctx->peak_bytes)
+        ctx->peak_bytes = ctx->bytes_in_use;
+    return h + 1;
+}
+
+void *
+lz_calloc(lz_ctx *ctx, size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size) {
+        lz_ctx_fail(ctx, LZ_ENOMEM, 0, 0, "out of memory (%zu elements of %zu bytes overflow)", n,
+                    size);
+        return NULL;
+    }
+    void *p = lz_alloc(ctx, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void
+lz_free(lz_ctx *ctx, void *ptr)
+{
+    if (!ptr)
+        return;
+    lz_block_header *h = (lz_block_header *)ptr - 1;
+    ctx->bytes_in_use -= h->nbytes;
+    free(h);
+}
+
+char *
+lz_strndup(lz_ctx *ctx, const char *s, size_t len)
+{
+    char *d = lz_alloc(ctx, len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+char *
+lz_strdup(lz_ctx *ctx, const char *s)
+{
+    return lz_strndup(ctx, s, strlen(s));
+}

@@ -1,0 +1,108 @@
+/* lzc_hdf5.c — loading the connector and reporting HDF5 errors for the
+ * h5lazy command. */
+#include "lzc.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool lzc_verbose = false;
+
+/* The plugin directory of an installed tree: <prefix>/lib/plugin next to
+ * <prefix>/bin/h5lazy. */
+static void
+append_installed_plugin_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    char dir[PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s/../lib/plugin", exe);
+    H5PLappend(dir);
+}
+
+hid_t
+lzc_connector_fapl(const char *prog)
+{
+    /* HDF5_PLUGIN_PATH (searched first by the library) may point elsewhere;
+     * the installed and the build-tree locations come after it. */
+    append_installed_plugin_dir();
+    H5PLappend(H5LAZY_BUILD_PLUGIN_DIR);
+    hid_t vol = H5VLregister_connector_by_name(H5LAZY_VOL_NAME, H5P_DEFAULT);
+    if (vol < 0) {
+        fprintf(stderr,
+                "%s: error: cannot load the h5lazy VOL connector (libh5lazy_vol.so) from "
+                "HDF5_PLUGIN_PATH or %s\n",
+                prog, H5LAZY_BUILD_PLUGIN_DIR);
+        H5Eclear2(H5E_DEFAULT);
+        return H5I_INVALID_HID;
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_vol(fapl, vol, NULL) < 0) {
+        lzc_report(prog, "cannot set up file access", NULL, NULL);
+        H5VLclose(vol);
+        return H5I_INVALID_HID;
+    }
+    H5VLclose(vol);
+    return fapl;
+}
+
+typedef struct collected {
+    hid_t h5lazy_class; /* our class id, looked up by name */
+    char ours[4][1100]; /* h5lazy frames, innermost first */
+    int nours;
+    char innermost[1100]; /* the innermost frame of any class */
+} collected;
+
+static herr_t
+collect(unsigned n, const H5E_error2_t *err, void *data)
+{
+    collected *c = data;
+    if (n == 0)
+        snprintf(c->innermost, sizeof c->innermost, "%s", err->desc ? err->desc : "");
+    char cls[64] = "";
+    H5Eget_class_name(err->cls_id, cls, sizeof cls);
+    if (strcmp(cls, "h5lazy") == 0 && c->nours < 4)
+        snprintf(c->ours[c->nours++], sizeof c->ours[0], "%s", err->desc ? err->desc : "");
+    return 0;
+}
+
+void
+lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *diag, const char *expr)
+{
+    if (lzc_verbose)
+        H5Eprint2(H5E_DEFAULT, stderr);
+    collected c = {.nours = 0};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &c);
+    if (c.nours > 0) {
+        for (int i = c.nours - 1; i >= 0; i--)
+            fprintf(stderr, "%s: error: %s\n", prog, c.ours[i]);
+    } else if (c.innermost[0]) {
+        fprintf(stderr, "%s: error: %s: %s\n", prog, what, c.innermost);
+    } else {
+        fprintf(stderr, "%s: error: %s\n", prog, what);
+    }
+    if (diag && diag->column > 0 && expr) {
+        /* The offending line of the expression, and a caret under the column. */
+        const char *line = expr;
+        for (int l = 1; l < diag->line && line; l++) {
+            line = strchr(line, '\n');
+            if (line)
+                line++;
+        }
+        if (line) {
+            const char *end = strchr(line, '\n');
+            int len = end ? (int)(end - line) : (int)strlen(line);
+            fprintf(stderr, "    %.*s\n    %*s^\n", len, line, diag->column - 1, "");
+        }
+    }
+    H5Eclear2(H5E_DEFAULT);
+}

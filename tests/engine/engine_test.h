@@ -1,0 +1,32 @@
+/* engine_test.h — shared helpers of the engine's CUnit suites. */
+#ifndef ENGINE_TEST_H
+#define ENGINE_TEST_H
+
+#include "lz.h"
+
+#include <CUnit/CUnit.h>
+
+/* Each suite file registers its suite. */
+void register_lex_parse_suite(void);
+void register_types_suite(void);
+void register_eval_suite(void);
+void register_failure_suite(void);
+
+/* Parse `text` with a fresh context and return the status; on success the
+ * prefix form is in `tree`, on failure the error is copied to *err. */
+lz_status parse_to_text(const char *text, char *tree, size_t size, lz_error *err);
+
+/* Bind `text` over memory sources named a, b, c, ... (in order of first
+ * appearance in the expression) and evaluate the whole result into `out`.
+ * Returns the status and copies the error on failure. */
+typedef struct test_array {
+    lz_dtype dtype;
+    int rank;
+    int64_t shape[LZ_MAX_RANK];
+    const void *data;
+} test_array;
+
+lz_status eval_full(const char *text, const test_array *operands, size_t noperands,
+                    size_t memory_bytes, void *out, lz_dtype *out_dtype, lz_error *err);
+
+#endif

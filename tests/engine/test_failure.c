@@ -1,0 +1,59 @@
+/* test_failure.c — every allocation of a representative parse, bind and
+ * evaluation failed in turn: each gives LZ_ENOMEM with a message, and no
+ * byte stays allocated. */
+#include "engine_test.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+static void
+test_every_allocation_fails_cleanly(void)
+{
+    double a[64], b[8], out[64];
+    for (int i = 0; i < 64; i++)
+        a[i] = i;
+    for (int i = 0; i < 8; i++)
+        b[i] = -i;
+    lz_source s[2];
+    lz_source_init_memory(&s[0], LZ_FLOAT64, 2, (int64_t[]){8, 8}, a);
+    lz_source_init_memory(&s[1], LZ_FLOAT64, 1, (int64_t[]){8}, b);
+    const lz_source *ps[2] = {&s[0], &s[1]};
+    int injected = 0;
+    for (long n = 0;; n++) {
+        lz_ctx *ctx = lz_ctx_new(NULL);
+        lz_ctx_fail_allocation_after(ctx, n);
+        lz_expr *e = NULL;
+        lz_graph *g = NULL;
+        lz_status st = lz_expr_parse(ctx, "(x + ds('y') * 2) / 3 - x", &e);
+        if (st == LZ_OK)
+            st = lz_graph_new(ctx, e, ps, &g);
+        if (st == LZ_OK) {
+            lz_box box = {.rank = 2, .count = {8, 8}, .step = {1, 1}};
+            st = lz_graph_eval(g, &box, out);
+        }
+        lz_graph_free(g);
+        lz_expr_free(e);
+        CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(ctx), 0);
+        bool failed = st != LZ_OK;
+        if (failed) {
+            CU_ASSERT_EQUAL(st, LZ_ENOMEM);
+            CU_ASSERT_EQUAL(lz_ctx_error(ctx)->code, LZ_ENOMEM);
+            injected++;
+        }
+        lz_ctx_free(ctx);
+        if (!failed)
+            break;
+        CU_ASSERT_FATAL(n < 10000);
+    }
+    CU_ASSERT(injected > 10); /* the operation does allocate at many points */
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++)
+            CU_ASSERT_EQUAL(out[i * 8 + j], (a[i * 8 + j] + b[j] * 2) / 3 - a[i * 8 + j]);
+}
+
+void
+register_failure_suite(void)
+{
+    CU_pSuite s = CU_add_suite("allocation failures", NULL, NULL);
+    CU_add_test(s, "every allocation failed in turn", test_every_allocation_fails_cleanly);
+}

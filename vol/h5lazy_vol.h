@@ -1,0 +1,67 @@
+/* h5lazy_vol.h — public interface of the h5lazy VOL connector.
+ *
+ * Applications normally need nothing from here: with HDF5_PLUGIN_PATH and
+ * HDF5_VOL_CONNECTOR set, virtual datasets read like stored ones. This header
+ * is for programs that manage definitions (the h5lazy command, tests): the
+ * connector's name and value, the attribute names of the stored format, and
+ * the connector-specific ("optional") operations with their arguments.
+ *
+ * Calling an operation, e.g. define:
+ *   int op;
+ *   H5VLfind_opt_operation(H5VL_SUBCLS_FILE, H5LAZY_OP_DEFINE, &op);
+ *   h5lazy_define_args_t args = {.name = "anomaly", .expression = "x - 1"};
+ *   H5VL_optional_args_t opt = {op, &args};
+ *   H5VLfile_optional_op(file_id, &opt, H5P_DEFAULT, H5ES_NONE);
+ * on a file opened through the connector.
+ */
+#ifndef H5LAZY_VOL_H
+#define H5LAZY_VOL_H
+
+#include <hdf5.h>
+
+#define H5LAZY_VOL_NAME "h5lazy"
+/* In the range HDF5 reserves for connectors under test (256-511); to be
+ * registered with The HDF Group before a 1.0 release. */
+#define H5LAZY_VOL_VALUE 421
+#define H5LAZY_VOL_VERSION 1
+
+/* The stored format (DESIGN §3). A virtual dataset is a native placeholder
+ * dataset with the virtual shape and type, whose raw data lives in an
+ * external file that cannot exist, and which carries these attributes: */
+#define H5LAZY_ATTR_FORMAT "h5lazy_format"         /* int32 scalar: format version */
+#define H5LAZY_ATTR_EXPRESSION "h5lazy_expression" /* string: the expression text */
+#define H5LAZY_ATTR_CHUNKS "h5lazy_chunks"         /* int64[rank]: evaluation chunk */
+#define H5LAZY_ATTR_CREATED_BY "h5lazy_created_by" /* string: "h5lazy 0.1.0" */
+#define H5LAZY_FORMAT_VERSION 1
+/* The external "raw data file" of every placeholder: a path in a directory
+ * that does not exist, so reading without the connector fails loudly
+ * ("unable to open external raw data file") instead of returning fill
+ * values, and writing without it cannot create the file either. */
+#define H5LAZY_PLACEHOLDER_FILE                                                                    \
+    "h5lazy-virtual-dataset/read-it-with-HDF5_VOL_CONNECTOR=h5lazy/no-stored-data"
+
+/* ---- optional operations (H5VL_SUBCLS_FILE) -------------------------------- */
+
+/* Define (create) a virtual dataset in the file. */
+#define H5LAZY_OP_DEFINE "h5lazy.define"
+
+/* Where an expression error is (line/column 1-based; 0 when not about text). */
+typedef struct h5lazy_diagnostic_t {
+    int line;          /* line in the expression */
+    int column;        /* column in the expression */
+    char message[400]; /* the cause, also pushed on the HDF5 error stack */
+} h5lazy_diagnostic_t;
+
+typedef struct h5lazy_define_args_t {
+    const char *name;             /* IN: path of the new dataset (groups created as needed) */
+    const char *expression;       /* IN: the expression */
+    int nchunks;                  /* IN: entries in chunks (must equal the rank), 0 for a default */
+    const hsize_t *chunks;        /* IN: evaluation chunk per axis */
+    int overwrite;                /* IN: replace an existing virtual dataset of that name */
+    h5lazy_diagnostic_t *diag;    /* OUT (optional): the error, on failure */
+    char dtype[16];               /* OUT: element type of the result, e.g. "float32" */
+    int rank;                     /* OUT: rank of the result */
+    hsize_t dims[H5S_MAX_RANK];   /* OUT: shape of the result */
+} h5lazy_define_args_t;
+
+#endif

@@ -1,0 +1,221 @@
+/* lzv_define.c — creating a virtual dataset: parse, bind against the file's
+ * datasets (the same code that binds at read time), then write the
+ * placeholder and its definition through the under connector. */
+#include "lzv_define.h"
+
+#include "lzv_format.h"
+#include "lzv_operand.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const H5VL_loc_params_t self_file = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_SELF};
+
+/* Report an engine error: on the HDF5 stack and in the caller's diagnostic. */
+static void
+report(h5lazy_define_args_t *a, lz_ctx *ctx)
+{
+    const lz_error *e = lz_ctx_error(ctx);
+    if (a->diag) {
+        a->diag->line = e->line;
+        a->diag->column = e->column;
+        snprintf(a->diag->message, sizeof a->diag->message, "%s", e->message);
+    }
+    if (e->column > 0)
+        LZV_ERROR(e->code, "cannot define '%s': %s (at line %d, column %d)", a->name, e->message, e->line,
+                  e->column);
+    else
+        LZV_ERROR(e->code, "cannot define '%s': %s", a->name, e->message);
+}
+
+static void
+report_text(h5lazy_define_args_t *a, lz_status code, const char *message)
+{
+    if (a->diag) {
+        a->diag->line = a->diag->column = 0;
+        snprintf(a->diag->message, sizeof a->diag->message, "%s", message);
+    }
+    LZV_ERROR(code, "cannot define '%s': %s", a->name, message);
+}
+
+/* The chunk to present: the caller's, else that of an operand with the
+ * result's shape (so reads line up with its storage), else the default. */
+static int
+choose_chunks(h5lazy_define_args_t *a, const lz_graph *g, const lzv_operand *ops, size_t nops,
+              hsize_t *chunks)
+{
+    int rank = lz_graph_rank(g);
+    const int64_t *shape = lz_graph_shape(g);
+    hsize_t dims[H5S_MAX_RANK];
+    for (int k = 0; k < rank; k++)
+        dims[k] = (hsize_t)shape[k];
+    if (a->nchunks) {
+        if (a->nchunks != rank || !a->chunks) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%d chunk extents were given but the result has rank %d", a->nchunks,
+                     rank);
+            report_text(a, LZ_EVALUE, msg);
+            return -1;
+        }
+        for (int k = 0; k < rank; k++) {
+            if (a->chunks[k] < 1) {
+                report_text(a, LZ_EVALUE, "chunk extents must be at least 1");
+                return -1;
+            }
+            chunks[k] = a->chunks[k];
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < nops; i++) {
+        const lz_source *s = &ops[i].source;
+        bool same = s->rank == rank && rank > 0 && s->chunk[0] > 0;
+        for (int k = 0; same && k < rank; k++)
+            same = s->shape[k] == shape[k];
+        if (same) {
+            for (int k = 0; k < rank; k++)
+                chunks[k] = (hsize_t)s->chunk[k];
+            return 0;
+        }
+    }
+    lzv_default_chunks(rank, dims, lz_graph_dtype(g), chunks);
+    return 0;
+}
+
+/* Handle an existing object at the name: refuse, or remove an old virtual
+ * dataset when overwriting. */
+static herr_t
+clear_name(lzv_obj *file, h5lazy_define_args_t *a, hid_t dxpl_id)
+{
+    void *old = H5VLdataset_open(file->under_object, &self_file, file->under_vol_id, a->name,
+                                 H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
+    if (!old) {
+        H5Eclear2(H5E_DEFAULT); /* nothing there (or not a dataset: creation will say) */
+        return 0;
+    }
+    htri_t is_virtual = lzv_definition_exists(old, file->under_vol_id, dxpl_id);
+    H5VLdataset_close(old, file->under_vol_id, dxpl_id, NULL);
+    if (is_virtual < 0)
+        return -1;
+    if (!is_virtual) {
+        report_text(a, LZ_EVALUE, "a stored dataset of that name exists; h5lazy never replaces stored data");
+        return -1;
+    }
+    if (!a->overwrite) {
+        report_text(a, LZ_EVALUE, "a virtual dataset of that name exists (overwrite it to replace it)");
+        return -1;
+    }
+    H5VL_loc_params_t by_name = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_NAME};
+    by_name.loc_data.loc_by_name.name = a->name;
+    by_name.loc_data.loc_by_name.lapl_id = H5P_LINK_ACCESS_DEFAULT;
+    H5VL_link_specific_args_t del = {.op_type = H5VL_LINK_DELETE};
+    return H5VLlink_specific(file->under_object, &by_name, file->under_vol_id, &del, dxpl_id, NULL);
+}
+
+/* Create the placeholder: the result's shape and type, raw data in an
+ * external file that cannot exist (reads without the connector fail). */
+static void *
+create_placeholder(lzv_obj *file, const char *name, const lz_graph *g, hid_t dxpl_id)
+{
+    int rank = lz_graph_rank(g);
+    hsize_t dims[H5S_MAX_RANK];
+    for (int k = 0; k < rank; k++)
+        dims[k] = (hsize_t)lz_graph_shape(g)[k];
+    void *dset = NULL;
+    hid_t type = lzv_file_type_of_dtype(lz_graph_dtype(g));
+    hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    if (type >= 0 && space >= 0 && dcpl >= 0 && lcpl >= 0 &&
+        H5Pset_external(dcpl, H5LAZY_PLACEHOLDER_FILE, 0, H5F_UNLIMITED) >= 0 &&
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0 && H5Pset_create_intermediate_group(lcpl, 1) >= 0)
+        dset = H5VLdataset_create(file->under_object, &self_file, file->under_vol_id, name, lcpl, type, space,
+                                  dcpl, H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
+    hid_t saved = dset ? H5I_INVALID_HID : lzv_stack_save();
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    lzv_stack_restore(saved);
+    return dset;
+}
+
+herr_t
+lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
+{
+    h5lazy_define_args_t *a = args_;
+    if (!a || !a->name || !a->name[0] || !a->expression) {
+        LZV_ERROR(LZ_EVALUE, "define needs a dataset name and an expression");
+        return -1;
+    }
+    herr_t ret = -1;
+    lz_ctx *ctx = lz_ctx_new(NULL);
+    lz_expr *expr = NULL;
+    lz_graph *g = NULL;
+    lzv_operand *ops = NULL;
+    size_t nops = 0;
+    lzv_place place = {.fapl_id = H5I_INVALID_HID};
+    void *dset = NULL;
+    hsize_t chunks[H5S_MAX_RANK];
+    if (!ctx) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory");
+        return -1;
+    }
+    if (lz_expr_parse(ctx, a->expression, &expr) != LZ_OK) {
+        report(a, ctx);
+        goto done;
+    }
+    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, dxpl_id, &place) < 0)
+        goto done;
+    if (lzv_operands_open(&place, expr, a->name, dxpl_id, ctx, &ops) < 0) {
+        report(a, ctx); /* on top of the under connector's account, if any */
+        goto done;
+    }
+    nops = lz_expr_operand_count(expr);
+    {
+        const lz_source *srcs[nops ? nops : 1];
+        for (size_t i = 0; i < nops; i++)
+            srcs[i] = &ops[i].source;
+        if (lz_graph_new(ctx, expr, srcs, &g) != LZ_OK) {
+            report(a, ctx);
+            goto done;
+        }
+    }
+    if (choose_chunks(a, g, ops, nops, chunks) < 0 || clear_name(file, a, dxpl_id) < 0)
+        goto done;
+    if (!(dset = create_placeholder(file, a->name, g, dxpl_id)))
+        goto done;
+    if (lzv_definition_write(dset, file->under_vol_id, dxpl_id, a->expression, lz_graph_rank(g), chunks) < 0) {
+        /* Leave nothing half-defined behind. */
+        hid_t saved = lzv_stack_save();
+        H5VLdataset_close(dset, file->under_vol_id, dxpl_id, NULL);
+        dset = NULL;
+        H5VL_loc_params_t by_name = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_NAME};
+        by_name.loc_data.loc_by_name.name = a->name;
+        by_name.loc_data.loc_by_name.lapl_id = H5P_LINK_ACCESS_DEFAULT;
+        H5VL_link_specific_args_t del = {.op_type = H5VL_LINK_DELETE};
+        H5VLlink_specific(file->under_object, &by_name, file->under_vol_id, &del, dxpl_id, NULL);
+        lzv_stack_restore(saved);
+        goto done;
+    }
+    snprintf(a->dtype, sizeof a->dtype, "%s", lz_dtype_name(lz_graph_dtype(g)));
+    a->rank = lz_graph_rank(g);
+    for (int k = 0; k < a->rank; k++)
+        a->dims[k] = (hsize_t)lz_graph_shape(g)[k];
+    ret = 0;
+done: {
+    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
+    if (dset && H5VLdataset_close(dset, file->under_vol_id, dxpl_id, NULL) < 0)
+        ret = -1;
+    lzv_operands_close(ops, nops, dxpl_id);
+    lzv_place_destroy(&place);
+    lz_graph_free(g);
+    lz_expr_free(expr);
+    lz_ctx_free(ctx);
+    lzv_stack_restore(saved);
+    return ret;
+}
+}

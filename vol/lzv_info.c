@@ -1,0 +1,289 @@
+/* lzv_info.c — the connector's info: what is underneath and the tunables.
+ *
+ * The string form (HDF5_VOL_CONNECTOR="h5lazy <info>", --vol-info) is a
+ * ';'-separated list of key=value:
+ *   under_vol=<value or name>   the connector underneath (default 0, native)
+ *   under_info={<string>}       its own info string (braces may nest)
+ *   memory=<size>               evaluation budget per read: bytes, or with a
+ *                               suffix K/KiB, M/MiB, G/GiB (powers of 1024)
+ * Unknown keys are errors, so a typo does not silently keep a default.
+ * to_str writes every key, sizes in bytes, so the round trip is exact.
+ */
+#include "lzv.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+lzv_config_init(lzv_config *config)
+{
+    lz_config engine;
+    lz_config_init(&engine);
+    config->memory_bytes = engine.memory_bytes;
+}
+
+/* Info for "native underneath, default tunables". */
+static lzv_info *
+default_info(void)
+{
+    lzv_info *info = calloc(1, sizeof *info);
+    if (!info) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory for connector info");
+        return NULL;
+    }
+    info->under_vol_id = H5VLget_connector_id_by_value(H5_VOL_NATIVE);
+    if (info->under_vol_id < 0) {
+        free(info);
+        return NULL;
+    }
+    lzv_config_init(&info->config);
+    return info;
+}
+
+lzv_info *
+lzv_info_from_fapl(hid_t fapl_id)
+{
+    lzv_info *info = NULL;
+    if (H5Pget_vol_info(fapl_id, (void **)&info) < 0)
+        return NULL;
+    return info ? info : default_info();
+}
+
+void *
+lzv_info_copy(const void *src)
+{
+    const lzv_info *from = src;
+    if (!from)
+        return default_info();
+    lzv_info *info = calloc(1, sizeof *info);
+    if (!info) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory copying connector info");
+        return NULL;
+    }
+    *info = *from;
+    info->under_vol_info = NULL;
+    H5Iinc_ref(info->under_vol_id);
+    if (from->under_vol_info &&
+        H5VLcopy_connector_info(info->under_vol_id, &info->under_vol_info, from->under_vol_info) < 0) {
+        hid_t saved = lzv_stack_save();
+        H5Idec_ref(info->under_vol_id);
+        lzv_stack_restore(saved);
+        free(info);
+        return NULL;
+    }
+    return info;
+}
+
+herr_t
+lzv_info_cmp(int *cmp_value, const void *a_, const void *b_)
+{
+    const lzv_info *a = a_, *b = b_;
+    *cmp_value = 0;
+    if (!a || !b) {
+        *cmp_value = (a != NULL) - (b != NULL);
+        return 0;
+    }
+    if (H5VLcmp_connector_cls(cmp_value, a->under_vol_id, b->under_vol_id) < 0)
+        return -1;
+    if (*cmp_value)
+        return 0;
+    if (H5VLcmp_connector_info(cmp_value, a->under_vol_id, a->under_vol_info, b->under_vol_info) < 0)
+        return -1;
+    if (*cmp_value)
+        return 0;
+    if (a->config.memory_bytes != b->config.memory_bytes)
+        *cmp_value = a->config.memory_bytes < b->config.memory_bytes ? -1 : 1;
+    return 0;
+}
+
+herr_t
+lzv_info_free(void *ptr)
+{
+    lzv_info *info = ptr;
+    if (!info)
+        return 0;
+    hid_t saved = lzv_stack_save();
+    if (info->under_vol_info)
+        H5VLfree_connector_info(info->under_vol_id, info->under_vol_info);
+    H5Idec_ref(info->under_vol_id);
+    lzv_stack_restore(saved);
+    free(info);
+    return 0;
+}
+
+herr_t
+lzv_info_to_str(const void *ptr, char **str)
+{
+    const lzv_info *info = ptr;
+    H5VL_class_value_t value = 0;
+    char *under = NULL;
+    if (H5VLget_value(info->under_vol_id, &value) < 0 ||
+        H5VLconnector_info_to_str(info->under_vol_info, info->under_vol_id, &under) < 0)
+        return -1;
+    size_t size = 96 + (under ? strlen(under) : 0);
+    *str = H5allocate_memory(size, false);
+    if (*str)
+        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu", (unsigned)value,
+                 under ? under : "", info->config.memory_bytes);
+    if (under)
+        H5free_memory(under);
+    return *str ? 0 : -1;
+}
+
+/* A size such as "256MiB", "64M", "1048576". */
+static int
+parse_size(const char *text, size_t len, size_t *out)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 10);
+    if (errno || end == buf || buf[0] == '-')
+        return -1;
+    unsigned long long mult = 1;
+    if (!strcmp(end, "") || !strcmp(end, "B"))
+        mult = 1;
+    else if (!strcmp(end, "K") || !strcmp(end, "KiB"))
+        mult = 1ULL << 10;
+    else if (!strcmp(end, "M") || !strcmp(end, "MiB"))
+        mult = 1ULL << 20;
+    else if (!strcmp(end, "G") || !strcmp(end, "GiB"))
+        mult = 1ULL << 30;
+    else
+        return -1;
+    if (v > SIZE_MAX / mult)
+        return -1;
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+/* Length of the value starting at s: up to the next top-level ';'. Braces
+ * nest, so under_info={a;b} is one value. -1 when braces do not balance. */
+static long
+value_length(const char *s)
+{
+    int depth = 0;
+    const char *p = s;
+    for (; *p && !(depth == 0 && *p == ';'); p++) {
+        if (*p == '{')
+            depth++;
+        else if (*p == '}' && --depth < 0)
+            return -1;
+    }
+    return depth == 0 ? p - s : -1;
+}
+
+herr_t
+lzv_info_from_str(const char *str, void **out)
+{
+    lzv_info *info = default_info();
+    if (!info)
+        return -1;
+    char *under_str = NULL;
+    hid_t under_id = H5I_INVALID_HID;
+    const char *p = str ? str : "";
+    while (*p) {
+        while (*p == ';' || isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *eq = strchr(p, '=');
+        long vlen = eq ? value_length(eq + 1) : -1;
+        if (!eq || vlen < 0) {
+            LZV_ERROR(LZ_EVALUE,
+                      "connector info \"%s\": expected key=value pairs separated by ';' near \"%s\"",
+                      str, p);
+            goto fail;
+        }
+        size_t klen = (size_t)(eq - p);
+        const char *v = eq + 1;
+        if (klen == 9 && !strncmp(p, "under_vol", klen)) {
+            char name[128];
+            if (vlen == 0 || (size_t)vlen >= sizeof name) {
+                LZV_ERROR(LZ_EVALUE, "connector info: under_vol needs a connector value or name");
+                goto fail;
+            }
+            memcpy(name, v, (size_t)vlen);
+            name[vlen] = '\0';
+            char *end;
+            unsigned long value = strtoul(name, &end, 10);
+            hid_t id = *end == '\0' ? H5VLregister_connector_by_value((H5VL_class_value_t)value, H5P_DEFAULT)
+                                    : H5VLregister_connector_by_name(name, H5P_DEFAULT);
+            if (id < 0) {
+                LZV_ERROR(LZ_EVALUE, "connector info: cannot load the under connector '%s'", name);
+                goto fail;
+            }
+            if (under_id >= 0)
+                H5VLclose(under_id);
+            under_id = id;
+        } else if (klen == 10 && !strncmp(p, "under_info", klen)) {
+            if (vlen < 2 || v[0] != '{' || v[vlen - 1] != '}') {
+                LZV_ERROR(LZ_EVALUE, "connector info: under_info must be written {...}");
+                goto fail;
+            }
+            free(under_str);
+            under_str = strndup(v + 1, (size_t)vlen - 2);
+            if (!under_str) {
+                LZV_ERROR(LZ_ENOMEM, "out of memory parsing connector info");
+                goto fail;
+            }
+        } else if (klen == 6 && !strncmp(p, "memory", klen)) {
+            if (parse_size(v, (size_t)vlen, &info->config.memory_bytes) < 0 ||
+                info->config.memory_bytes < 4096) {
+                LZV_ERROR(LZ_EVALUE,
+                          "connector info: memory=%.*s is not a size of at least 4 KiB (write e.g. "
+                          "256MiB)",
+                          (int)vlen, v);
+                goto fail;
+            }
+        } else {
+            LZV_ERROR(LZ_EVALUE,
+                      "connector info: unknown key '%.*s' (known keys: under_vol, under_info, memory)",
+                      (int)klen, p);
+            goto fail;
+        }
+        p = v + vlen;
+    }
+    if (under_id >= 0) {
+        H5Idec_ref(info->under_vol_id);
+        info->under_vol_id = under_id;
+        under_id = H5I_INVALID_HID;
+    }
+    if (under_str && *under_str &&
+        H5VLconnector_str_to_info(under_str, info->under_vol_id, &info->under_vol_info) < 0)
+        goto fail;
+    free(under_str);
+    *out = info;
+    return 0;
+fail: {
+    hid_t saved = lzv_stack_save();
+    if (under_id >= 0)
+        H5VLclose(under_id);
+    lzv_info_free(info);
+    lzv_stack_restore(saved);
+    free(under_str);
+    return -1;
+}
+}
+
+hid_t
+lzv_under_fapl(hid_t fapl_id, const lzv_info *info)
+{
+    hid_t fapl = H5Pcopy(fapl_id);
+    if (fapl < 0)
+        return H5I_INVALID_HID;
+    if (H5Pset_vol(fapl, info->under_vol_id, info->under_vol_info) < 0) {
+        hid_t saved = lzv_stack_save();
+        H5Pclose(fapl);
+        lzv_stack_restore(saved);
+        return H5I_INVALID_HID;
+    }
+    return fapl;
+}

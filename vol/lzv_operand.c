@@ -1,0 +1,332 @@
+/* lzv_operand.c — resolving, opening and reading operands through the under
+ * connector (see lzv_operand.h for the resolution rules). */
+#include "lzv_operand.h"
+
+#include "lzv_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const H5VL_loc_params_t self_file = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_SELF};
+static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
+
+/* "/a/b/c" -> "/a/b"; "/c" -> "/". In place. */
+static void
+dirname_in_place(char *path)
+{
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        strcpy(path, "/");
+    else if (slash == path)
+        path[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+static char *
+file_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id)
+{
+    size_t len = 0;
+    H5VL_file_get_args_t args = {.op_type = H5VL_FILE_GET_NAME};
+    args.args.get_name = (H5VL_file_get_name_args_t){type, 0, NULL, &len};
+    if (H5VLfile_get(under_obj, under_vol_id, &args, dxpl_id, NULL) < 0)
+        return NULL;
+    char *name = malloc(len + 1);
+    if (!name)
+        return NULL;
+    args.args.get_name = (H5VL_file_get_name_args_t){type, len + 1, name, &len};
+    if (H5VLfile_get(under_obj, under_vol_id, &args, dxpl_id, NULL) < 0) {
+        free(name);
+        return NULL;
+    }
+    return name;
+}
+
+static herr_t
+place_finish(lzv_place *place, void *under_file, hid_t under_vol_id, hid_t dxpl_id)
+{
+    place->under_file = under_file;
+    place->under_vol_id = under_vol_id;
+    H5VL_file_get_args_t args = {.op_type = H5VL_FILE_GET_FAPL};
+    if (!(place->file_name = file_name_of(under_file, H5I_FILE, under_vol_id, dxpl_id)) ||
+        H5VLfile_get(under_file, under_vol_id, &args, dxpl_id, NULL) < 0) {
+        if (!place->file_name)
+            LZV_ERROR(LZ_ENOMEM, "cannot get the name of the file holding a virtual dataset");
+        lzv_place_destroy(place);
+        return -1;
+    }
+    place->fapl_id = args.args.get_fapl.fapl_id;
+    return 0;
+}
+
+herr_t
+lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_place *place)
+{
+    memset(place, 0, sizeof *place);
+    place->fapl_id = H5I_INVALID_HID;
+    /* The dataset's own path gives the holding group. */
+    size_t len = 0;
+    H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_NAME};
+    args.args.get_name.buf_size = 0;
+    args.args.get_name.buf = NULL;
+    args.args.get_name.name_len = &len;
+    if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0)
+        return -1;
+    if (!(place->group = malloc(len + 2))) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory");
+        return -1;
+    }
+    args.args.get_name.buf_size = len + 1;
+    args.args.get_name.buf = place->group;
+    if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0) {
+        lzv_place_destroy(place);
+        return -1;
+    }
+    dirname_in_place(place->group);
+    void *file = NULL;
+    H5VL_object_get_args_t fargs = {.op_type = H5VL_OBJECT_GET_FILE};
+    fargs.args.get_file.file = &file;
+    if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &fargs, dxpl_id, NULL) < 0) {
+        lzv_place_destroy(place);
+        return -1;
+    }
+    return place_finish(place, file, under_vol_id, dxpl_id);
+}
+
+herr_t
+lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t dxpl_id, lzv_place *place)
+{
+    memset(place, 0, sizeof *place);
+    place->fapl_id = H5I_INVALID_HID;
+    if (!(place->group = malloc(strlen(name) + 2))) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory");
+        return -1;
+    }
+    sprintf(place->group, "%s%s", name[0] == '/' ? "" : "/", name);
+    dirname_in_place(place->group);
+    return place_finish(place, under_file, under_vol_id, dxpl_id);
+}
+
+void
+lzv_place_destroy(lzv_place *place)
+{
+    hid_t saved = lzv_stack_save();
+    if (place->fapl_id >= 0)
+        H5Pclose(place->fapl_id);
+    lzv_stack_restore(saved);
+    free(place->group);
+    free(place->file_name);
+    memset(place, 0, sizeof *place);
+    place->fapl_id = H5I_INVALID_HID;
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+static lz_status
+operand_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+{
+    lzv_operand *op = src->impl;
+    hsize_t start[H5S_MAX_RANK], stride[H5S_MAX_RANK], count[H5S_MAX_RANK], dims[H5S_MAX_RANK];
+    int rank = src->rank;
+    for (int k = 0; k < rank; k++) {
+        start[k] = (hsize_t)box->start[k];
+        stride[k] = (hsize_t)box->step[k];
+        count[k] = (hsize_t)box->count[k];
+        dims[k] = (hsize_t)src->shape[k];
+    }
+    hid_t fspace = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t mspace = rank ? H5Screate_simple(rank, count, NULL) : H5Screate(H5S_SCALAR);
+    herr_t ret = -1;
+    if (fspace >= 0 && mspace >= 0 &&
+        (rank == 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, stride, count, NULL) >= 0))
+        ret = H5VLdataset_read(1, &op->under_dset, op->under_vol_id, &op->mem_type, &mspace, &fspace,
+                               op->dxpl_id, &buf, NULL);
+    /* Keep the under connector's account of the failure for the caller. */
+    if (ret < 0 && *op->failed_stack < 0)
+        *op->failed_stack = lzv_stack_save();
+    hid_t saved = lzv_stack_save();
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    lzv_stack_restore(saved);
+    if (ret < 0)
+        return lz_ctx_fail(ctx, LZ_ESOURCE, 0, 0, "reading operand '%s' failed", op->label);
+    return LZ_OK;
+}
+
+static const lz_source_ops operand_ops = {operand_read};
+
+/* ---- opening ------------------------------------------------------------------- */
+
+/* The full path of an operand's dataset within its file. */
+static char *
+dataset_path(const lzv_place *place, const lz_operand *op)
+{
+    const char *group = op->file || op->path[0] == '/' ? "" : place->group;
+    size_t n = strlen(group) + strlen(op->path) + 3;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s%s%s", group, (*group && strcmp(group, "/") && op->path[0] != '/') ? "/" : "",
+                 op->path);
+    return path;
+}
+
+/* The name of another file, relative to the holding file's directory. */
+static char *
+other_file_name(const lzv_place *place, const char *file)
+{
+    if (file[0] == '/')
+        return strdup(file);
+    const char *slash = strrchr(place->file_name, '/');
+    size_t dir = slash ? (size_t)(slash - place->file_name) : 0;
+    char *name = malloc(dir + strlen(file) + 3);
+    if (name) {
+        if (slash)
+            sprintf(name, "%.*s/%s", (int)dir, place->file_name, file);
+        else
+            strcpy(name, file);
+    }
+    return name;
+}
+
+/* Fill the source description of an opened dataset; errors go to ctx. */
+static lz_status
+describe(lzv_operand *o, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx)
+{
+    H5VL_dataset_get_args_t sargs = {.op_type = H5VL_DATASET_GET_SPACE};
+    H5VL_dataset_get_args_t targs = {.op_type = H5VL_DATASET_GET_TYPE};
+    H5VL_dataset_get_args_t pargs = {.op_type = H5VL_DATASET_GET_DCPL};
+    if (H5VLdataset_get(o->under_dset, o->under_vol_id, &sargs, dxpl_id, NULL) < 0)
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot get the shape of '%s'", o->label);
+    if (H5VLdataset_get(o->under_dset, o->under_vol_id, &targs, dxpl_id, NULL) < 0) {
+        H5Sclose(sargs.args.get_space.space_id);
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot get the type of '%s'", o->label);
+    }
+    hid_t space = sargs.args.get_space.space_id, type = targs.args.get_type.type_id;
+    lz_status st = LZ_OK;
+    const char *why = NULL;
+    H5S_class_t sclass = H5Sget_simple_extent_type(space);
+    int rank = H5Sget_simple_extent_ndims(space);
+    hsize_t dims[H5S_MAX_RANK];
+    if (sclass == H5S_NULL) {
+        st = lz_ctx_fail(ctx, LZ_ETYPE, op->line, op->column, "operand '%s' has a null dataspace (no elements)",
+                         o->label);
+    } else if (rank < 0 || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
+        st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot get the shape of '%s'", o->label);
+    } else if (lzv_dtype_of_type(type, &o->source.dtype, &why) < 0) {
+        st = lz_ctx_fail(ctx, LZ_ETYPE, op->line, op->column,
+                         "operand '%s' is %s; h5lazy computes with bool, int8..int64, uint8..uint64, "
+                         "float32 and float64",
+                         o->label, why);
+    } else if ((o->mem_type = lzv_native_type_of_dtype(o->source.dtype)) < 0) {
+        st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot make a memory type for '%s'", o->label);
+    } else {
+        o->source.rank = rank;
+        for (int k = 0; k < rank; k++)
+            o->source.shape[k] = (int64_t)dims[k];
+    }
+    if (st == LZ_OK && H5VLdataset_get(o->under_dset, o->under_vol_id, &pargs, dxpl_id, NULL) >= 0) {
+        hid_t dcpl = pargs.args.get_dcpl.dcpl_id;
+        hsize_t chunk[H5S_MAX_RANK];
+        if (H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, rank, chunk) == rank)
+            for (int k = 0; k < rank; k++)
+                o->source.chunk[k] = (int64_t)chunk[k];
+        H5Pclose(dcpl);
+    }
+    H5Sclose(space);
+    H5Tclose(type);
+    return st;
+}
+
+/* Open operand `op` into `o`; errors go to ctx. */
+static lz_status
+open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid_t dxpl_id, lz_ctx *ctx,
+         lzv_operand *o)
+{
+    o->under_vol_id = place->under_vol_id;
+    o->mem_type = H5I_INVALID_HID;
+    size_t label_len = strlen(op->path) + (op->file ? strlen(op->file) + 2 : 0) + 1;
+    if (!(o->label = malloc(label_len)))
+        return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
+    snprintf(o->label, label_len, "%s%s%s", op->file ? op->file : "", op->file ? ":" : "", op->path);
+    void *file = place->under_file;
+    if (op->file) {
+        char *name = other_file_name(place, op->file);
+        if (!name)
+            return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
+        o->under_file = H5VLfile_open(name, H5F_ACC_RDONLY, place->fapl_id, dxpl_id, NULL);
+        if (!o->under_file) {
+            lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
+                        "operand file '%s' of '%s' cannot be opened (looked for '%s')", op->file, vds_name,
+                        name);
+            free(name);
+            return LZ_ESOURCE;
+        }
+        free(name);
+        file = o->under_file;
+    }
+    char *path = dataset_path(place, op);
+    if (!path)
+        return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
+    o->under_dset = H5VLdataset_open(file, &self_file, o->under_vol_id, path, H5P_DATASET_ACCESS_DEFAULT,
+                                     dxpl_id, NULL);
+    if (!o->under_dset) {
+        lz_ctx_fail(ctx, LZ_ENAME, op->line, op->column, "operand '%s' of '%s' is not a dataset (looked for '%s'%s%s)",
+                    op->path, vds_name, path, op->file ? " in " : "", op->file ? op->file : "");
+        free(path);
+        return LZ_ENAME;
+    }
+    free(path);
+    htri_t nested = lzv_definition_exists(o->under_dset, o->under_vol_id, dxpl_id);
+    if (nested != 0)
+        return lz_ctx_fail(ctx, nested > 0 ? LZ_EVALUE : LZ_ESOURCE, op->line, op->column,
+                           nested > 0 ? "operand '%s' is itself a virtual dataset; this version of h5lazy "
+                                        "evaluates stored operands only"
+                                      : "cannot examine operand '%s'",
+                           o->label);
+    o->source.ops = &operand_ops;
+    o->source.impl = o;
+    return describe(o, op, dxpl_id, ctx);
+}
+
+herr_t
+lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_name, hid_t dxpl_id,
+                  lz_ctx *ctx, lzv_operand **out)
+{
+    size_t n = lz_expr_operand_count(expr);
+    lzv_operand *ops = calloc(n ? n : 1, sizeof *ops);
+    if (!ops) {
+        lz_ctx_fail(ctx, LZ_ENOMEM, 0, 0, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (open_one(place, lz_expr_operand(expr, i), vds_name, dxpl_id, ctx, &ops[i]) != LZ_OK) {
+            lzv_operands_close(ops, i + 1, dxpl_id);
+            return -1;
+        }
+    }
+    *out = ops;
+    return 0;
+}
+
+void
+lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id)
+{
+    if (!ops)
+        return;
+    hid_t saved = lzv_stack_save();
+    for (size_t i = 0; i < n; i++) {
+        lzv_operand *o = &ops[i];
+        if (o->under_dset)
+            H5VLdataset_close(o->under_dset, o->under_vol_id, dxpl_id, NULL);
+        if (o->under_file)
+            H5VLfile_close(o->under_file, o->under_vol_id, dxpl_id, NULL);
+        if (o->mem_type >= 0)
+            H5Tclose(o->mem_type);
+        free(o->label);
+    }
+    lzv_stack_restore(saved);
+    free(ops);
+}

@@ -1,0 +1,53 @@
+/* lzv_operand.h — operands of an expression, opened through the under
+ * connector and presented to the engine as lz_source.
+ *
+ * Name resolution (DESIGN §3): a relative dataset path is relative to the
+ * group holding the virtual dataset, an absolute one to the root of its
+ * file; ds("file", "path") names a dataset in another file, whose name is
+ * relative to the directory of the file holding the virtual dataset. Other
+ * files are opened read-only with the holding file's access properties
+ * (so the close degree h5py sets matches) and the under connector, never
+ * the default connector, which would recurse into h5lazy.
+ */
+#ifndef LZV_OPERAND_H
+#define LZV_OPERAND_H
+
+#include "lzv.h"
+
+/* Where a virtual dataset lives: enough to resolve its operands. */
+typedef struct lzv_place {
+    void *under_file;     /* the file object of the under connector (borrowed) */
+    hid_t under_vol_id;   /* the under connector (borrowed) */
+    char *group;          /* absolute path of the holding group, "/" at the root */
+    char *file_name;      /* the holding file's name as opened */
+    hid_t fapl_id;        /* the holding file's access properties (owned) */
+} lzv_place;
+
+/* One opened operand. */
+typedef struct lzv_operand {
+    lz_source source;     /* what the engine reads; source.impl points back here */
+    void *under_dset;     /* the opened dataset */
+    void *under_file;     /* another file opened for it, or NULL */
+    hid_t under_vol_id;   /* borrowed from the place */
+    hid_t mem_type;       /* native memory type of reads (owned) */
+    char *label;          /* "path" or "file:path", for messages */
+    hid_t dxpl_id;        /* transfer list of the read in progress */
+    hid_t *failed_stack;  /* where to keep the HDF5 stack of a failed read */
+} lzv_operand;
+
+/* The place of a dataset object (from its name and file). */
+herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_place *place);
+/* The place of a new dataset `name` (absolute or relative to the root) in a file. */
+herr_t lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t dxpl_id,
+                         lzv_place *place);
+void lzv_place_destroy(lzv_place *place);
+
+/* Open the operands of `expr` at `place` into a new array of
+ * lz_expr_operand_count(expr) operands. On failure every error is recorded
+ * on `ctx` (the first wins) with the operand's position, and nothing stays
+ * open. `vds_name` names the virtual dataset in messages. */
+herr_t lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_name,
+                         hid_t dxpl_id, lz_ctx *ctx, lzv_operand **out);
+void lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id);
+
+#endif

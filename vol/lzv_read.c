@@ -1,0 +1,484 @@
+/* lzv_read.c — H5Dread of a virtual dataset: any file selection, any memory
+ * selection with the same number of elements, any convertible memory type.
+ *
+ * How it works: a reader produces the file selection's elements in HDF5's
+ * selection order, a piece at a time, each piece evaluated by the engine,
+ * gathered, and converted to the memory type; the pieces are then written
+ * to the memory selection in order. The order rules are HDF5's: a hyperslab
+ * selection (or "all") is visited in row-major order of file positions, a
+ * point selection in the order its points were listed; the i-th element
+ * visited in the file goes to the i-th element visited in memory.
+ *
+ *   - "all" and a regular hyperslab that is one strided box (block 1, or
+ *     count 1, or stride equal to block on every axis): the box is cut into
+ *     C-order pieces and each piece is evaluated exactly, strides included,
+ *     so only selected elements are computed and read.
+ *   - any other hyperslab: the bounding box is cut into C-order pieces; a
+ *     piece holding no selected element is skipped, otherwise the bounds of
+ *     the selected part are evaluated and the selected elements gathered
+ *     (H5Dgather), which keeps row-major order across pieces.
+ *   - points: taken in listed order in batches; a batch whose bounding box
+ *     fits the budget is evaluated once, else point by point.
+ * Delivery: straight into the user's buffer when the memory selection is one
+ * contiguous run (the common case for h5py and h5dump) and no conversion is
+ * needed, else through H5Dscatter, which walks any memory selection.
+ * Memory: a quarter of the connector's budget for the reader's buffers, the
+ * rest for the engine (lzv_vdset_bind).
+ */
+#include "lzv_vdset_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reader {
+    lzv_vdset *vd;          /* the dataset being read */
+    hid_t dxpl_id;          /* the caller's transfer list */
+    hid_t fspace;           /* the file selection */
+    int rank;               /* dataset rank */
+    H5S_sel_type sel_type;  /* kind of file selection */
+    hssize_t remaining;     /* elements still to produce */
+    /* types */
+    hid_t mem_type;         /* the caller's memory type */
+    size_t src_size;        /* bytes of an engine element */
+    size_t mem_size;        /* bytes of a memory element */
+    bool convert;           /* whether H5Tconvert is needed */
+    int64_t max_elems;      /* elements per piece */
+    /* hyperslab and "all" selections */
+    bool exact;             /* the selection is exactly `box` */
+    lz_box box;             /* the exact box, or the bounding box */
+    lz_box_pieces pieces;   /* iteration over box */
+    /* point selections */
+    hssize_t next_point;    /* index of the next point to produce */
+    hsize_t *coords;        /* one batch of coordinates */
+    /* buffers */
+    char *eval_buf;         /* engine output of one piece */
+    char *out_buf;          /* one piece in selection order, memory type */
+    /* direct delivery: the user's buffer when it is one contiguous run */
+    char *direct;           /* where the next element goes, or NULL */
+    bool failed;            /* an error has been pushed */
+} reader;
+
+/* ---- setup --------------------------------------------------------------------- */
+
+/* Whether the memory selection is one contiguous run of the buffer, and
+ * where it starts (in elements). */
+static bool
+mem_contiguous(hid_t mspace, hsize_t *offset)
+{
+    H5S_sel_type t = H5Sget_select_type(mspace);
+    if (t == H5S_SEL_ALL) {
+        *offset = 0;
+        return true;
+    }
+    if (t != H5S_SEL_HYPERSLABS || H5Sget_select_hyper_nblocks(mspace) != 1)
+        return false;
+    int rank = H5Sget_simple_extent_ndims(mspace);
+    hsize_t block[2 * H5S_MAX_RANK], dims[H5S_MAX_RANK];
+    if (rank <= 0 || H5Sget_select_hyper_blocklist(mspace, 0, 1, block) < 0 ||
+        H5Sget_simple_extent_dims(mspace, dims, NULL) < 0)
+        return false;
+    /* One block is contiguous when, after its first axis longer than 1,
+     * it spans every later axis whole. */
+    int k = 0;
+    while (k < rank && block[rank + k] == block[k])
+        k++;
+    for (int j = k + 1; j < rank; j++)
+        if (block[j] != 0 || block[rank + j] != dims[j] - 1)
+            return false;
+    hsize_t off = 0;
+    for (int j = 0; j < rank; j++)
+        off = off * dims[j] + block[j];
+    *offset = off;
+    return true;
+}
+
+/* Whether the file selection is exactly one strided box; fills r->box. */
+static bool
+exact_box(reader *r)
+{
+    const lzv_vdset *vd = r->vd;
+    if (r->sel_type == H5S_SEL_ALL) {
+        int64_t shape[H5S_MAX_RANK];
+        for (int k = 0; k < r->rank; k++)
+            shape[k] = (int64_t)vd->dims[k];
+        lz_box_full(&r->box, r->rank, shape);
+        return true;
+    }
+    if (r->sel_type != H5S_SEL_HYPERSLABS || H5Sis_regular_hyperslab(r->fspace) <= 0)
+        return false;
+    hsize_t start[H5S_MAX_RANK], stride[H5S_MAX_RANK], count[H5S_MAX_RANK], block[H5S_MAX_RANK];
+    hsize_t lo[H5S_MAX_RANK], hi[H5S_MAX_RANK];
+    if (H5Sget_regular_hyperslab(r->fspace, start, stride, count, block) < 0 ||
+        H5Sget_select_bounds(r->fspace, lo, hi) < 0)
+        return false;
+    r->box.rank = r->rank;
+    for (int k = 0; k < r->rank; k++) {
+        /* A selection offset (H5Soffset_simple) shows in the bounds but not
+         * in the regular description: leave such selections to the
+         * general path, which honours it. */
+        if (lo[k] != start[k])
+            return false;
+        if (block[k] == 1 || count[k] == 1 || stride[k] == block[k]) {
+            r->box.start[k] = (int64_t)start[k];
+            r->box.step[k] = block[k] == 1 && count[k] > 1 ? (int64_t)stride[k] : 1;
+            r->box.count[k] = (int64_t)(count[k] * block[k]);
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static herr_t
+reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, hid_t dxpl_id, hssize_t npoints,
+            bool contiguous_dest)
+{
+    lzv_vdset *vd = dset->vdset;
+    memset(r, 0, sizeof *r);
+    r->vd = vd;
+    r->dxpl_id = dxpl_id;
+    r->fspace = fspace;
+    r->rank = vd->rank;
+    r->remaining = npoints;
+    r->mem_type = mem_type_id;
+    r->sel_type = H5Sget_select_type(fspace);
+    r->src_size = lz_dtype_size(vd->dtype);
+    r->mem_size = H5Tget_size(mem_type_id);
+    htri_t same = H5Tequal(vd->native_type, mem_type_id);
+    if (same < 0 || r->mem_size == 0)
+        return -1;
+    r->convert = !same;
+    if (r->convert) {
+        H5T_cdata_t *cdata = NULL;
+        if (!H5Tfind(vd->native_type, mem_type_id, &cdata)) {
+            H5Eclear2(H5E_DEFAULT);
+            LZV_ERROR(LZ_ETYPE, "'%s' holds %s values, which HDF5 cannot convert to the requested memory type",
+                      lzv_vdset_name(vd), lz_dtype_name(vd->dtype));
+            return -1;
+        }
+    }
+    size_t elem = r->mem_size > r->src_size ? r->mem_size : r->src_size;
+    size_t budget = dset->config.memory_bytes / 4;
+    size_t per = r->src_size + elem + (r->sel_type == H5S_SEL_POINTS ? r->rank * sizeof(hsize_t) : 0);
+    r->max_elems = (int64_t)(budget / per);
+    if (r->max_elems < 1)
+        r->max_elems = 1;
+    if (r->max_elems > npoints && r->sel_type != H5S_SEL_HYPERSLABS)
+        r->max_elems = npoints;
+    if (r->sel_type == H5S_SEL_POINTS) {
+        r->coords = malloc((size_t)r->max_elems * (size_t)(r->rank ? r->rank : 1) * sizeof(hsize_t));
+        if (!r->coords)
+            goto oom;
+    } else {
+        r->exact = exact_box(r);
+        if (!r->exact) { /* bounding box, unit steps */
+            hsize_t lo[H5S_MAX_RANK], hi[H5S_MAX_RANK];
+            if (H5Sget_select_bounds(fspace, lo, hi) < 0)
+                return -1;
+            r->box.rank = r->rank;
+            for (int k = 0; k < r->rank; k++) {
+                r->box.start[k] = (int64_t)lo[k];
+                r->box.count[k] = (int64_t)(hi[k] - lo[k] + 1);
+                r->box.step[k] = 1;
+            }
+        }
+        lz_box_pieces_init(&r->pieces, &r->box, r->max_elems);
+    }
+    /* Evaluating straight into the caller's buffer needs no conversion and
+     * an exact box (anything else is gathered first). */
+    if (!(contiguous_dest && !r->convert && r->exact)) {
+        r->out_buf = malloc((size_t)r->max_elems * elem);
+        if (!r->out_buf)
+            goto oom;
+    }
+    if (!r->exact) {
+        r->eval_buf = malloc((size_t)r->max_elems * r->src_size);
+        if (!r->eval_buf)
+            goto oom;
+    }
+    return 0;
+oom:
+    LZV_ERROR(LZ_ENOMEM, "out of memory reading '%s' (%lld elements per piece)", lzv_vdset_name(vd),
+              (long long)r->max_elems);
+    return -1;
+}
+
+static void
+reader_destroy(reader *r)
+{
+    free(r->coords);
+    free(r->eval_buf);
+    free(r->out_buf);
+}
+
+/* Evaluate `box` into dst; on failure push the engine's error. */
+static int
+evaluate(reader *r, const lz_box *box, void *dst)
+{
+    if (lz_graph_eval(r->vd->graph, box, dst) != LZ_OK) {
+        lzv_vdset_push_error(r->vd, "cannot evaluate");
+        r->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- producing pieces ---------------------------------------------------------- */
+
+/* The selected elements of bounding-box piece `piece`, gathered into
+ * r->out_buf in row-major order. Returns the count (0: nothing selected). */
+static hssize_t
+gather_piece(reader *r, const lz_box *piece)
+{
+    hsize_t start[H5S_MAX_RANK], count[H5S_MAX_RANK], lo[H5S_MAX_RANK], hi[H5S_MAX_RANK];
+    for (int k = 0; k < r->rank; k++) {
+        start[k] = (hsize_t)piece->start[k];
+        count[k] = (hsize_t)piece->count[k];
+    }
+    hssize_t n = -1;
+    hid_t part = H5Scopy(r->fspace), local = H5I_INVALID_HID;
+    if (part < 0 || H5Sselect_hyperslab(part, H5S_SELECT_AND, start, NULL, count, NULL) < 0)
+        goto done;
+    if ((n = H5Sget_select_npoints(part)) <= 0)
+        goto done;
+    if (H5Sget_select_bounds(part, lo, hi) < 0) {
+        n = -1;
+        goto done;
+    }
+    lz_box ebox = {.rank = r->rank};
+    hsize_t extent[H5S_MAX_RANK];
+    hssize_t shift[H5S_MAX_RANK];
+    hsize_t volume = 1;
+    for (int k = 0; k < r->rank; k++) {
+        ebox.start[k] = (int64_t)lo[k];
+        ebox.count[k] = (int64_t)(hi[k] - lo[k] + 1);
+        ebox.step[k] = 1;
+        extent[k] = hi[k] - lo[k] + 1;
+        shift[k] = (hssize_t)lo[k];
+        volume *= extent[k];
+    }
+    if ((hsize_t)n == volume) { /* every element of the bounds is selected */
+        if (evaluate(r, &ebox, r->out_buf) < 0)
+            n = -1;
+        goto done;
+    }
+    if (evaluate(r, &ebox, r->eval_buf) < 0) {
+        n = -1;
+        goto done;
+    }
+    /* The part's selection, moved to the evaluated box's own coordinates. */
+    if ((local = H5Screate_simple(r->rank, extent, NULL)) < 0 || H5Sselect_copy(local, part) < 0 ||
+        H5Sselect_adjust(local, shift) < 0 ||
+        H5Dgather(local, r->eval_buf, r->vd->native_type, (size_t)n * r->src_size, r->out_buf, NULL, NULL) < 0)
+        n = -1;
+done:
+    if (part >= 0)
+        H5Sclose(part);
+    if (local >= 0)
+        H5Sclose(local);
+    return n;
+}
+
+/* The next batch of points, in listed order, into r->out_buf. */
+static hssize_t
+points_batch(reader *r)
+{
+    int rank = r->rank;
+    hssize_t n = r->remaining < r->max_elems ? r->remaining : r->max_elems;
+    if (H5Sget_select_elem_pointlist(r->fspace, (hsize_t)r->next_point, (hsize_t)n, r->coords) < 0)
+        return -1;
+    lz_box bbox = {.rank = rank};
+    for (int k = 0; k < rank; k++) {
+        hsize_t lo = r->coords[k], hi = r->coords[k];
+        for (hssize_t i = 1; i < n; i++) {
+            hsize_t c = r->coords[i * rank + k];
+            lo = c < lo ? c : lo;
+            hi = c > hi ? c : hi;
+        }
+        bbox.start[k] = (int64_t)lo;
+        bbox.count[k] = (int64_t)(hi - lo + 1);
+        bbox.step[k] = 1;
+    }
+    int64_t volume;
+    if (lz_box_nelem(&bbox, &volume) && volume <= r->max_elems) {
+        if (evaluate(r, &bbox, r->eval_buf) < 0)
+            return -1;
+        for (hssize_t i = 0; i < n; i++) {
+            int64_t off = 0;
+            for (int k = 0; k < rank; k++)
+                off = off * bbox.count[k] + ((int64_t)r->coords[i * rank + k] - bbox.start[k]);
+            memcpy(r->out_buf + i * (hssize_t)r->src_size, r->eval_buf + off * (int64_t)r->src_size,
+                   r->src_size);
+        }
+    } else { /* scattered points: one element at a time */
+        for (hssize_t i = 0; i < n; i++) {
+            lz_box one = {.rank = rank};
+            for (int k = 0; k < rank; k++) {
+                one.start[k] = (int64_t)r->coords[i * rank + k];
+                one.count[k] = 1;
+                one.step[k] = 1;
+            }
+            if (evaluate(r, &one, r->out_buf + i * (hssize_t)r->src_size) < 0)
+                return -1;
+        }
+    }
+    r->next_point += n;
+    return n;
+}
+
+/* Produce the next piece: *data holds *n elements in the memory type (or,
+ * for direct delivery, they are already in the caller's buffer and *data is
+ * NULL). Returns 1, 0 at the end, -1 on error (pushed). */
+static int
+reader_next(reader *r, const void **data, size_t *n)
+{
+    if (r->remaining <= 0)
+        return 0;
+    hssize_t got = 0;
+    if (r->sel_type == H5S_SEL_POINTS) {
+        got = points_batch(r);
+    } else {
+        lz_box piece;
+        int64_t offset;
+        while (got == 0) {
+            if (!lz_box_pieces_next(&r->pieces, &piece, &offset)) {
+                LZV_ERROR(LZ_EINTERNAL, "selection of '%s' ended %lld elements early",
+                          lzv_vdset_name(r->vd), (long long)r->remaining);
+                r->failed = true;
+                return -1;
+            }
+            if (r->exact) {
+                int64_t ne;
+                lz_box_nelem(&piece, &ne);
+                char *dst = r->direct ? r->direct : r->out_buf;
+                if (evaluate(r, &piece, dst) < 0)
+                    return -1;
+                got = ne;
+            } else {
+                got = gather_piece(r, &piece);
+            }
+            if (got < 0)
+                break;
+        }
+    }
+    if (got < 0) {
+        if (!r->failed)
+            LZV_ERROR(LZ_EINTERNAL, "selecting elements of '%s' failed", lzv_vdset_name(r->vd));
+        r->failed = true;
+        return -1;
+    }
+    if (r->convert && H5Tconvert(r->vd->native_type, r->mem_type, (size_t)got, r->out_buf, NULL, r->dxpl_id) < 0) {
+        LZV_ERROR(LZ_ETYPE, "converting %s values of '%s' to the memory type failed",
+                  lz_dtype_name(r->vd->dtype), lzv_vdset_name(r->vd));
+        r->failed = true;
+        return -1;
+    }
+    r->remaining -= got;
+    *n = (size_t)got;
+    if (r->direct) {
+        r->direct += (size_t)got * r->mem_size;
+        *data = NULL;
+    } else {
+        *data = r->out_buf;
+    }
+    return 1;
+}
+
+/* H5Dscatter's source callback: the next piece. */
+static herr_t
+scatter_source(const void **src_buf, size_t *src_buf_bytes_used, void *op_data)
+{
+    reader *r = op_data;
+    size_t n = 0;
+    if (reader_next(r, src_buf, &n) <= 0) {
+        if (!r->failed) {
+            LZV_ERROR(LZ_EINTERNAL, "the file selection of '%s' has fewer elements than the memory selection",
+                      lzv_vdset_name(r->vd));
+            r->failed = true;
+        }
+        return -1;
+    }
+    *src_buf_bytes_used = n * r->mem_size;
+    return 0;
+}
+
+/* ---- the read ------------------------------------------------------------------ */
+
+herr_t
+lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_space_id, hid_t dxpl_id,
+               void *buf)
+{
+    lzv_vdset *vd = dset->vdset;
+    if (lzv_vdset_bind(dset, dxpl_id) < 0)
+        return -1;
+    if (file_space_id == H5S_PLIST || file_space_id == H5S_BLOCK) {
+        LZV_ERROR(LZ_EVALUE, "reading '%s': %s is not supported as a file selection of a virtual dataset",
+                  lzv_vdset_name(vd), file_space_id == H5S_PLIST ? "H5S_PLIST" : "H5S_BLOCK");
+        return -1;
+    }
+    for (size_t i = 0; i < vd->noperands; i++)
+        vd->operands[i].dxpl_id = dxpl_id;
+
+    herr_t ret = -1;
+    hid_t own_fspace = H5I_INVALID_HID;
+    hid_t fspace = file_space_id;
+    if (fspace == H5S_ALL) {
+        own_fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
+        fspace = own_fspace;
+        if (fspace < 0)
+            return -1;
+    }
+    hssize_t npoints = H5Sget_select_npoints(fspace);
+    hid_t mspace = mem_space_id == H5S_ALL ? fspace : mem_space_id;
+    hsize_t mem_offset = 0;
+    bool contiguous;
+    if (mem_space_id == H5S_BLOCK) {
+        contiguous = true;
+    } else {
+        hssize_t mpoints = H5Sget_select_npoints(mspace);
+        if (npoints < 0 || mpoints < 0)
+            goto done;
+        if (mpoints != npoints) {
+            LZV_ERROR(LZ_EVALUE,
+                      "reading '%s': the memory selection has %lld elements but the file selection has "
+                      "%lld",
+                      lzv_vdset_name(vd), (long long)mpoints, (long long)npoints);
+            goto done;
+        }
+        contiguous = mem_contiguous(mspace, &mem_offset);
+    }
+    if (npoints == 0) {
+        ret = 0;
+        goto done;
+    }
+    reader r;
+    if (reader_init(&r, dset, mem_type_id, fspace, dxpl_id, npoints, contiguous) < 0) {
+        reader_destroy(&r);
+        goto done;
+    }
+    if (contiguous) {
+        char *dst = (char *)buf + mem_offset * r.mem_size;
+        if (!r.out_buf)
+            r.direct = dst;
+        const void *data;
+        size_t n;
+        int more;
+        while ((more = reader_next(&r, &data, &n)) > 0) {
+            if (data) {
+                memcpy(dst, data, n * r.mem_size);
+                dst += n * r.mem_size;
+            }
+        }
+        ret = more < 0 ? -1 : 0;
+    } else {
+        ret = H5Dscatter(scatter_source, &r, mem_type_id, mspace, buf);
+    }
+    reader_destroy(&r);
+done: {
+    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
+    if (own_fspace >= 0)
+        H5Sclose(own_fspace);
+    lzv_stack_restore(saved);
+    return ret;
+}
+}

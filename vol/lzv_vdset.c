@@ -1,0 +1,326 @@
+/* lzv_vdset.c — recognising virtual datasets, presenting them as stored
+ * ones, and binding them to their operands.
+ *
+ * Presentation: space and type are the placeholder's (written equal to the
+ * expression's at definition, checked again at binding). The creation
+ * property list is a clean chunked layout with the evaluation chunk — no
+ * external file, no filters — so tools and h5py see an ordinary dataset.
+ * The storage size is the logical size (elements x element size): h5diff
+ * refuses to compare, and h5dump -x skips, datasets whose storage size is 0.
+ * Native chunk queries fail: there are no stored chunks to describe.
+ */
+#include "lzv_vdset_int.h"
+
+#include "lzv_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
+
+const char *
+lzv_vdset_name(const lzv_vdset *vd)
+{
+    return vd->name ? vd->name : "(unnamed)";
+}
+
+void
+lzv_vdset_free(lzv_vdset *vd)
+{
+    if (!vd)
+        return;
+    hid_t saved = lzv_stack_save();
+    lzv_operands_close(vd->operands, vd->noperands, H5P_DATASET_XFER_DEFAULT);
+    lz_graph_free(vd->graph);
+    lz_expr_free(vd->expr);
+    if (vd->ctx)
+        lz_ctx_free(vd->ctx);
+    lzv_place_destroy(&vd->place);
+    if (vd->native_type >= 0)
+        H5Tclose(vd->native_type);
+    if (vd->failed_stack >= 0)
+        H5Eclose_stack(vd->failed_stack);
+    lzv_stack_restore(saved);
+    free(vd->name);
+    free(vd->expression);
+    free(vd->broken);
+    free(vd);
+}
+
+static char *
+name_of(lzv_obj *dset, hid_t dxpl_id)
+{
+    size_t len = 0;
+    H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_NAME};
+    args.args.get_name.name_len = &len;
+    if (H5VLobject_get(dset->under_object, &self_dataset, dset->under_vol_id, &args, dxpl_id, NULL) < 0)
+        return NULL;
+    char *name = malloc(len + 1);
+    if (!name)
+        return NULL;
+    args.args.get_name.buf_size = len + 1;
+    args.args.get_name.buf = name;
+    if (H5VLobject_get(dset->under_object, &self_dataset, dset->under_vol_id, &args, dxpl_id, NULL) < 0) {
+        free(name);
+        return NULL;
+    }
+    return name;
+}
+
+static void
+set_broken(lzv_vdset *vd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+set_broken(lzv_vdset *vd, const char *fmt, ...)
+{
+    char buf[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(vd->broken);
+    vd->broken = strdup(buf);
+}
+
+/* Load the definition and the placeholder's shape and type. */
+static herr_t
+load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
+{
+    vd->name = name_of(dset, dxpl_id);
+    if (!vd->name)
+        return -1;
+    lzv_definition def;
+    if (lzv_definition_read(dset->under_object, dset->under_vol_id, dxpl_id, &def) < 0) {
+        /* Unreadable attributes: report once, at read time. */
+        H5Eclear2(H5E_DEFAULT);
+        set_broken(vd, "the definition attributes of '%s' cannot be read", vd->name);
+        return 0;
+    }
+    vd->expression = def.expression;
+    def.expression = NULL;
+    if (def.format > H5LAZY_FORMAT_VERSION || def.format < 1)
+        set_broken(vd,
+                   "'%s' was defined with h5lazy stored format %d; this h5lazy reads format %d. "
+                   "Upgrade h5lazy to read it",
+                   vd->name, def.format, H5LAZY_FORMAT_VERSION);
+    H5VL_dataset_get_args_t sargs = {.op_type = H5VL_DATASET_GET_SPACE};
+    H5VL_dataset_get_args_t targs = {.op_type = H5VL_DATASET_GET_TYPE};
+    if (H5VLdataset_get(dset->under_object, dset->under_vol_id, &sargs, dxpl_id, NULL) < 0)
+        return -1;
+    hid_t space = sargs.args.get_space.space_id;
+    int rank = H5Sget_simple_extent_ndims(space);
+    herr_t ret = -1;
+    if (rank >= 0 && H5Sget_simple_extent_dims(space, vd->dims, NULL) >= 0 &&
+        H5VLdataset_get(dset->under_object, dset->under_vol_id, &targs, dxpl_id, NULL) >= 0) {
+        hid_t type = targs.args.get_type.type_id;
+        const char *why;
+        vd->rank = rank;
+        if (lzv_dtype_of_type(type, &vd->dtype, &why) < 0) {
+            set_broken(vd, "placeholder of '%s' has %s as its type", vd->name, why);
+            vd->dtype = LZ_UINT8;
+        }
+        vd->native_type = lzv_native_type_of_dtype(vd->dtype);
+        ret = vd->native_type < 0 ? -1 : 0;
+        H5Tclose(type);
+    }
+    H5Sclose(space);
+    if (ret == 0) {
+        if (def.nchunks == vd->rank)
+            memcpy(vd->chunks, def.chunks, sizeof vd->chunks);
+        else
+            lzv_default_chunks(vd->rank, vd->dims, vd->dtype, vd->chunks);
+    }
+    return ret;
+}
+
+herr_t
+lzv_vdset_classify(lzv_obj *dset, hid_t dxpl_id)
+{
+    if (dset->kind != LZV_KIND_OTHER)
+        return 0;
+    htri_t has = lzv_definition_exists(dset->under_object, dset->under_vol_id, dxpl_id);
+    if (has < 0)
+        return -1;
+    if (!has) {
+        dset->kind = LZV_KIND_STORED;
+        return 0;
+    }
+    lzv_vdset *vd = calloc(1, sizeof *vd);
+    if (!vd) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory opening a virtual dataset");
+        return -1;
+    }
+    vd->native_type = H5I_INVALID_HID;
+    vd->failed_stack = H5I_INVALID_HID;
+    vd->place.fapl_id = H5I_INVALID_HID;
+    if (load(dset, dxpl_id, vd) < 0) {
+        hid_t saved = lzv_stack_save();
+        lzv_vdset_free(vd);
+        lzv_stack_restore(saved);
+        return -1;
+    }
+    dset->vdset = vd;
+    dset->kind = LZV_KIND_VIRTUAL;
+    return 0;
+}
+
+void
+lzv_vdset_push_error(lzv_vdset *vd, const char *what)
+{
+    const lz_error *e = lz_ctx_error(vd->ctx);
+    lzv_stack_restore(vd->failed_stack);
+    vd->failed_stack = H5I_INVALID_HID;
+    if (e->column > 0)
+        lzv_error_push(__func__, __LINE__, e->code, "%s '%s': %s (at line %d, column %d of \"%s\")", what,
+                       lzv_vdset_name(vd), e->message, e->line, e->column, vd->expression);
+    else
+        lzv_error_push(__func__, __LINE__, e->code, "%s '%s': %s", what, lzv_vdset_name(vd), e->message);
+    lz_ctx_clear_error(vd->ctx);
+}
+
+static void
+format_dims(char *buf, size_t size, int rank, const hsize_t *dims64, const int64_t *dims)
+{
+    size_t n = (size_t)snprintf(buf, size, "(");
+    for (int k = 0; k < rank && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%llu", k ? ", " : "",
+                              dims64 ? (unsigned long long)dims64[k] : (unsigned long long)dims[k]);
+    if (n < size)
+        snprintf(buf + n, size - n, rank == 1 ? ",)" : ")");
+}
+
+herr_t
+lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id)
+{
+    lzv_vdset *vd = dset->vdset;
+    if (vd->graph)
+        return 0;
+    if (vd->broken) {
+        LZV_ERROR(LZ_EVALUE, "%s", vd->broken);
+        return -1;
+    }
+    /* The engine gets three quarters of the budget; lzv_read.c keeps the
+     * rest for selection buffers. */
+    lz_config cfg;
+    lz_config_init(&cfg);
+    cfg.memory_bytes = dset->config.memory_bytes / 4 * 3;
+    if (!vd->ctx && !(vd->ctx = lz_ctx_new(&cfg))) {
+        LZV_ERROR(LZ_ENOMEM, "out of memory binding '%s'", lzv_vdset_name(vd));
+        return -1;
+    }
+    if (lz_expr_parse(vd->ctx, vd->expression, &vd->expr) != LZ_OK) {
+        lzv_vdset_push_error(vd, "the definition of");
+        return -1;
+    }
+    if (!vd->place.group &&
+        lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dxpl_id, &vd->place) < 0)
+        return -1;
+    if (lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->operands) < 0) {
+        vd->failed_stack = lzv_stack_save();
+        lzv_vdset_push_error(vd, "cannot evaluate");
+        lz_expr_free(vd->expr);
+        vd->expr = NULL;
+        return -1;
+    }
+    vd->noperands = lz_expr_operand_count(vd->expr);
+    const lz_source *srcs[vd->noperands ? vd->noperands : 1];
+    for (size_t i = 0; i < vd->noperands; i++) {
+        srcs[i] = &vd->operands[i].source;
+        vd->operands[i].failed_stack = &vd->failed_stack;
+    }
+    lz_graph *g = NULL;
+    if (lz_graph_new(vd->ctx, vd->expr, srcs, &g) != LZ_OK) {
+        lzv_vdset_push_error(vd, "cannot evaluate");
+        goto fail;
+    }
+    /* The placeholder says what readers were promised: the expression over
+     * today's operands must still give exactly that. */
+    bool same = lz_graph_rank(g) == vd->rank && lz_graph_dtype(g) == vd->dtype;
+    for (int k = 0; same && k < vd->rank; k++)
+        same = (hsize_t)lz_graph_shape(g)[k] == vd->dims[k];
+    if (!same) {
+        char want[200], got[200];
+        format_dims(want, sizeof want, vd->rank, vd->dims, NULL);
+        format_dims(got, sizeof got, lz_graph_rank(g), NULL, lz_graph_shape(g));
+        LZV_ERROR(LZ_ESHAPE,
+                  "'%s' was defined as %s %s, but its expression now gives %s %s: an operand changed "
+                  "since the definition (redefine it with h5lazy define --overwrite)",
+                  lzv_vdset_name(vd), lz_dtype_name(vd->dtype), want, lz_dtype_name(lz_graph_dtype(g)), got);
+        lz_graph_free(g);
+        goto fail;
+    }
+    vd->graph = g;
+    return 0;
+fail: {
+    hid_t saved = lzv_stack_save();
+    lzv_operands_close(vd->operands, vd->noperands, dxpl_id);
+    vd->operands = NULL;
+    vd->noperands = 0;
+    lz_expr_free(vd->expr);
+    vd->expr = NULL;
+    lzv_stack_restore(saved);
+    return -1;
+}
+}
+
+herr_t
+lzv_vdset_get(lzv_obj *dset, H5VL_dataset_get_args_t *args, hid_t dxpl_id, bool *handled)
+{
+    (void)dxpl_id;
+    lzv_vdset *vd = dset->vdset;
+    *handled = true;
+    switch (args->op_type) {
+    case H5VL_DATASET_GET_DCPL: {
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        if (dcpl < 0)
+            return -1;
+        /* Scalars cannot be chunked; empty axes still need chunk extents >= 1. */
+        if (vd->rank > 0 && H5Pset_chunk(dcpl, vd->rank, vd->chunks) < 0) {
+            hid_t saved = lzv_stack_save();
+            H5Pclose(dcpl);
+            lzv_stack_restore(saved);
+            return -1;
+        }
+        args->args.get_dcpl.dcpl_id = dcpl;
+        return 0;
+    }
+    case H5VL_DATASET_GET_STORAGE_SIZE: {
+        hsize_t n = lz_dtype_size(vd->dtype);
+        for (int k = 0; k < vd->rank; k++)
+            n *= vd->dims[k];
+        *args->args.get_storage_size.storage_size = n;
+        return 0;
+    }
+    case H5VL_DATASET_GET_SPACE_STATUS:
+        *args->args.get_space_status.status = H5D_SPACE_STATUS_ALLOCATED;
+        return 0;
+    default:
+        *handled = false; /* space, type, access list: the placeholder's */
+        return 0;
+    }
+}
+
+uint64_t
+lzv_vdset_optional_flags(int opt_type)
+{
+    /* Only the offset query has an answer (undefined: nothing is stored). */
+    return opt_type == H5VL_NATIVE_DATASET_GET_OFFSET
+               ? H5VL_OPT_QUERY_SUPPORTED | H5VL_OPT_QUERY_QUERY_METADATA
+               : 0;
+}
+
+herr_t
+lzv_vdset_optional(lzv_obj *dset, H5VL_optional_args_t *args)
+{
+    if (args->op_type == H5VL_NATIVE_DATASET_GET_OFFSET) {
+        H5VL_native_dataset_optional_args_t *a = args->args;
+        *a->get_offset.offset = HADDR_UNDEF;
+        return 0;
+    }
+    LZV_ERROR(LZ_EVALUE,
+              "'%s' is a virtual dataset: it has no stored chunks or raw data to query or write "
+              "directly (native dataset operation %d)",
+              lzv_vdset_name(dset->vdset), args->op_type);
+    return -1;
+}

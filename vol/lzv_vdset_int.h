@@ -1,0 +1,35 @@
+/* lzv_vdset_int.h — the state of one open virtual dataset, shared by
+ * lzv_vdset.c (recognition, presentation, binding) and lzv_read.c. */
+#ifndef LZV_VDSET_INT_H
+#define LZV_VDSET_INT_H
+
+#include "lzv_operand.h"
+#include "lzv_vdset.h"
+
+struct lzv_vdset {
+    char *name;                   /* path of the dataset, for messages */
+    char *expression;             /* the definition's text */
+    char *broken;                 /* why it cannot be evaluated, or NULL */
+    int rank;                     /* placeholder rank */
+    hsize_t dims[H5S_MAX_RANK];   /* placeholder shape */
+    hsize_t chunks[H5S_MAX_RANK]; /* evaluation chunk presented to readers */
+    lz_dtype dtype;               /* element type */
+    hid_t native_type;            /* memory type of engine output (owned) */
+    /* Made on the first read (lzv_vdset_bind) and kept until close: */
+    lz_ctx *ctx;                  /* engine context */
+    lz_expr *expr;                /* parsed expression */
+    lz_graph *graph;              /* bound graph */
+    lzv_place place;              /* where operands are resolved */
+    lzv_operand *operands;        /* opened operands */
+    size_t noperands;
+    hid_t failed_stack;           /* HDF5 stack of an operand read that failed */
+};
+
+/* Bind on first use: parse, open operands, check the result still matches
+ * the placeholder's shape and type. Pushes an error on failure. */
+herr_t lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id);
+/* Push the engine context's error as an HDF5 error frame about `vd`, on top
+ * of any saved under-connector stack; clears both. */
+void lzv_vdset_push_error(lzv_vdset *vd, const char *what);
+
+#endif
