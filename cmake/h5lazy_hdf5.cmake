@@ -9,6 +9,7 @@
 #   H5LAZY_HDF5_ROOT      install prefix (holds include/ and lib/)
 #   H5LAZY_HDF5_BIN       directory of h5dump, h5ls, ...
 #   H5LAZY_HDF5_LIB       directory of libhdf5.so
+#   H5LAZY_HDF5_CMAKE_DIR directory of hdf5-config.cmake (empty: found by FindHDF5)
 # and stops with a clear message when no HDF5 >= 1.14 is found: the VOL
 # interface h5lazy plugs into (version 3) first shipped, stable, in 1.14.
 set(H5LAZY_HDF5_MIN_VERSION 1.14.0)
@@ -23,6 +24,7 @@ if(HDF5_FOUND AND TARGET hdf5-shared)
   get_filename_component(H5LAZY_HDF5_ROOT "${H5LAZY_HDF5_LIB}" DIRECTORY)
   set(H5LAZY_HDF5_BIN "${HDF5_TOOLS_DIR}")
   set(H5LAZY_HDF5_VERSION "${HDF5_VERSION}")
+  set(H5LAZY_HDF5_CMAKE_DIR "${HDF5_DIR}")
   add_library(h5lazy_hdf5 INTERFACE)
   target_link_libraries(h5lazy_hdf5 INTERFACE hdf5-shared)
 else()
@@ -39,6 +41,7 @@ else()
   get_filename_component(H5LAZY_HDF5_ROOT "${_h5_inc}" DIRECTORY)
   set(H5LAZY_HDF5_BIN "${H5LAZY_HDF5_ROOT}/bin")
   set(H5LAZY_HDF5_VERSION "${HDF5_VERSION}")
+  set(H5LAZY_HDF5_CMAKE_DIR "")
   add_library(h5lazy_hdf5 INTERFACE)
   target_include_directories(h5lazy_hdf5 INTERFACE ${HDF5_INCLUDE_DIRS})
   target_link_libraries(h5lazy_hdf5 INTERFACE ${HDF5_C_LIBRARIES})

@@ -80,8 +80,11 @@ lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *diag, 
 {
     if (lzc_verbose)
         H5Eprint2(H5E_DEFAULT, stderr);
+    /* Walk a copy: collect() calls the API, which clears the current stack. */
     collected c = {.nours = 0};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &c);
+    hid_t stack = H5Eget_current_stack();
+    H5Ewalk2(stack, H5E_WALK_UPWARD, collect, &c);
+    H5Eclose_stack(stack);
     if (c.nours > 0) {
         for (int i = c.nours - 1; i >= 0; i--)
             fprintf(stderr, "%s: error: %s\n", prog, c.ours[i]);
@@ -104,5 +107,4 @@ lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *diag, 
             fprintf(stderr, "    %.*s\n    %*s^\n", len, line, diag->column - 1, "");
         }
     }
-    H5Eclear2(H5E_DEFAULT);
 }

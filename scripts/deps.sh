@@ -166,6 +166,7 @@ fi
 cat >"$build/deps.env" <<EOF
 # Written by scripts/deps.sh; sourced by the other scripts.
 H5LAZY_HDF5_ROOT='$hdf5_root'
+H5LAZY_HDF5_CMAKE_DIR='$(probed HDF5_CMAKE_DIR)'
 H5LAZY_HDF5_BIN='$hdf5_bin'
 H5LAZY_HDF5_LIB='$hdf5_lib'
 H5LAZY_HDF5_VERSION='$hdf5_version'

@@ -26,6 +26,16 @@ typedef struct lzv_info {
     lzv_config config;    /* tunables */
 } lzv_info;
 
+/* What every object opened through one file open shares: the tunables and
+ * the access properties for the under connector (used to open operand
+ * files with the same close degree and driver as the file the user
+ * opened). Reference-counted: objects may outlive the file's handle. */
+typedef struct lzv_access {
+    int refs;           /* objects and wrapping contexts holding it */
+    lzv_config config;  /* tunables from the connector info */
+    hid_t under_fapl;   /* the user's FAPL with the under connector set */
+} lzv_access;
+
 typedef struct lzv_vdset lzv_vdset;
 
 /* Whether a dataset object has been looked at for a definition yet. */
@@ -38,7 +48,7 @@ typedef enum lzv_kind {
 typedef struct lzv_obj {
     void *under_object; /* the under connector's object */
     hid_t under_vol_id; /* the under connector (a reference we own) */
-    lzv_config config;  /* tunables inherited from the file's info */
+    lzv_access *access; /* shared with the file's other objects */
     lzv_kind kind;      /* datasets: stored or virtual, once known */
     lzv_vdset *vdset;   /* virtual datasets only */
 } lzv_obj;
@@ -47,15 +57,22 @@ typedef struct lzv_obj {
 typedef struct lzv_wrap_ctx {
     hid_t under_vol_id;   /* a reference we own */
     void *under_wrap_ctx; /* the under connector's own context */
-    lzv_config config;    /* tunables for the objects wrapped */
+    lzv_access *access;   /* given to the objects wrapped */
 } lzv_wrap_ctx;
 
 extern const H5VL_class_t lzv_class;
 
 /* ---- objects (lzv_wrap.c) --------------------------------------------------- */
 
-/* A new wrapper taking a new reference on under_vol_id; NULL on failure. */
-lzv_obj *lzv_obj_new(void *under_object, hid_t under_vol_id, const lzv_config *config);
+/* A new access context owning `under_fapl`, with one reference; NULL on
+ * failure (the FAPL is then closed). */
+lzv_access *lzv_access_new(hid_t under_fapl, const lzv_config *config);
+lzv_access *lzv_access_ref(lzv_access *access);
+void lzv_access_unref(lzv_access *access);
+
+/* A new wrapper taking a new reference on under_vol_id and on `access`;
+ * NULL on failure. */
+lzv_obj *lzv_obj_new(void *under_object, hid_t under_vol_id, lzv_access *access);
 /* Wrap `under`, just opened or created (an object of `type`), like `parent`.
  * On failure the under object is closed again and an error is pushed. */
 void *lzv_obj_wrap(void *under, H5I_type_t type, const lzv_obj *parent, hid_t dxpl_id);

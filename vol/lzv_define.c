@@ -157,7 +157,7 @@ lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
     lz_graph *g = NULL;
     lzv_operand *ops = NULL;
     size_t nops = 0;
-    lzv_place place = {.fapl_id = H5I_INVALID_HID};
+    lzv_place place = {0};
     void *dset = NULL;
     hsize_t chunks[H5S_MAX_RANK];
     if (!ctx) {
@@ -168,7 +168,8 @@ lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
         report(a, ctx);
         goto done;
     }
-    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, dxpl_id, &place) < 0)
+    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, file->access->under_fapl, dxpl_id,
+                          &place) < 0)
         goto done;
     if (lzv_operands_open(&place, expr, a->name, dxpl_id, ctx, &ops) < 0) {
         report(a, ctx); /* on top of the under connector's account, if any */

@@ -19,7 +19,13 @@ open_or_create(const char *name, unsigned flags, hid_t fcpl_id, hid_t fapl_id, h
                        : H5VLfile_open(name, flags, under_fapl, dxpl_id, req);
     }
     if (under) {
-        file = lzv_obj_new(under, info->under_vol_id, &info->config);
+        /* The access context keeps the under FAPL for opening operands. */
+        lzv_access *access = lzv_access_new(under_fapl, &info->config);
+        under_fapl = H5I_INVALID_HID;
+        if (access) {
+            file = lzv_obj_new(under, info->under_vol_id, access);
+            lzv_access_unref(access);
+        }
         if (file) {
             lzv_wrap_request(req, file);
         } else {

@@ -1,4 +1,6 @@
-/* lzv_group.c — group_cls: pure pass-through to the under connector. */
+/* lzv_group.c — group_cls: pass-through to the under connector. Mounting
+ * passes the child file as an object of ours, which the under connector
+ * must receive unwrapped. */
 #include "lzv.h"
 
 void *
@@ -40,7 +42,10 @@ herr_t
 lzv_group_specific(void *obj, H5VL_group_specific_args_t *args, hid_t dxpl_id, void **req)
 {
     lzv_obj *o = obj;
-    herr_t ret = H5VLgroup_specific(o->under_object, o->under_vol_id, args, dxpl_id, req);
+    H5VL_group_specific_args_t under_args = *args;
+    if (args->op_type == H5VL_GROUP_MOUNT)
+        under_args.args.mount.child_file = ((lzv_obj *)args->args.mount.child_file)->under_object;
+    herr_t ret = H5VLgroup_specific(o->under_object, o->under_vol_id, &under_args, dxpl_id, req);
     lzv_wrap_request(req, o);
     return ret;
 }

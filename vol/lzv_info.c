@@ -11,6 +11,8 @@
  */
 #include "lzv.h"
 
+#include <H5VLpassthru.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -214,8 +216,18 @@ lzv_info_from_str(const char *str, void **out)
             name[vlen] = '\0';
             char *end;
             unsigned long value = strtoul(name, &end, 10);
-            hid_t id = *end == '\0' ? H5VLregister_connector_by_value((H5VL_class_value_t)value, H5P_DEFAULT)
-                                    : H5VLregister_connector_by_name(name, H5P_DEFAULT);
+            bool by_value = *end == '\0';
+            hid_t id;
+            if ((by_value && value == H5VL_PASSTHRU_VALUE) || !strcmp(name, H5VL_PASSTHRU_NAME)) {
+                /* HDF5's own pass-through is built in but registered only on
+                 * demand; take a reference of our own on its id. */
+                id = H5VL_pass_through_register();
+                if (id >= 0)
+                    H5Iinc_ref(id);
+            } else {
+                id = by_value ? H5VLregister_connector_by_value((H5VL_class_value_t)value, H5P_DEFAULT)
+                              : H5VLregister_connector_by_name(name, H5P_DEFAULT);
+            }
             if (id < 0) {
                 LZV_ERROR(LZ_EVALUE, "connector info: cannot load the under connector '%s'", name);
                 goto fail;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const H5VL_loc_params_t self_file = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_SELF};
 static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
 
 /* "/a/b/c" -> "/a/b"; "/c" -> "/". In place. */
@@ -43,33 +42,30 @@ file_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id
     return name;
 }
 
+/* Fill the file name; the group is set by the caller. */
 static herr_t
-place_finish(lzv_place *place, void *under_file, hid_t under_vol_id, hid_t dxpl_id)
+place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under_vol_id, hid_t fapl_id,
+             hid_t dxpl_id)
 {
-    place->under_file = under_file;
+    place->under_loc = under_loc;
+    place->loc_type = loc_type;
     place->under_vol_id = under_vol_id;
-    H5VL_file_get_args_t args = {.op_type = H5VL_FILE_GET_FAPL};
-    if (!(place->file_name = file_name_of(under_file, H5I_FILE, under_vol_id, dxpl_id)) ||
-        H5VLfile_get(under_file, under_vol_id, &args, dxpl_id, NULL) < 0) {
-        if (!place->file_name)
-            LZV_ERROR(LZ_ENOMEM, "cannot get the name of the file holding a virtual dataset");
+    place->fapl_id = fapl_id;
+    if (!(place->file_name = file_name_of(under_loc, loc_type, under_vol_id, dxpl_id))) {
+        LZV_ERROR(LZ_ESOURCE, "cannot get the name of the file holding a virtual dataset");
         lzv_place_destroy(place);
         return -1;
     }
-    place->fapl_id = args.args.get_fapl.fapl_id;
     return 0;
 }
 
 herr_t
-lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_place *place)
+lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t fapl_id, hid_t dxpl_id, lzv_place *place)
 {
     memset(place, 0, sizeof *place);
-    place->fapl_id = H5I_INVALID_HID;
     /* The dataset's own path gives the holding group. */
     size_t len = 0;
     H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_NAME};
-    args.args.get_name.buf_size = 0;
-    args.args.get_name.buf = NULL;
     args.args.get_name.name_len = &len;
     if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0)
         return -1;
@@ -84,41 +80,29 @@ lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_pl
         return -1;
     }
     dirname_in_place(place->group);
-    void *file = NULL;
-    H5VL_object_get_args_t fargs = {.op_type = H5VL_OBJECT_GET_FILE};
-    fargs.args.get_file.file = &file;
-    if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &fargs, dxpl_id, NULL) < 0) {
-        lzv_place_destroy(place);
-        return -1;
-    }
-    return place_finish(place, file, under_vol_id, dxpl_id);
+    return place_finish(place, under_dset, H5I_DATASET, under_vol_id, fapl_id, dxpl_id);
 }
 
 herr_t
-lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t dxpl_id, lzv_place *place)
+lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t fapl_id, hid_t dxpl_id,
+                  lzv_place *place)
 {
     memset(place, 0, sizeof *place);
-    place->fapl_id = H5I_INVALID_HID;
     if (!(place->group = malloc(strlen(name) + 2))) {
         LZV_ERROR(LZ_ENOMEM, "out of memory");
         return -1;
     }
     sprintf(place->group, "%s%s", name[0] == '/' ? "" : "/", name);
     dirname_in_place(place->group);
-    return place_finish(place, under_file, under_vol_id, dxpl_id);
+    return place_finish(place, under_file, H5I_FILE, under_vol_id, fapl_id, dxpl_id);
 }
 
 void
 lzv_place_destroy(lzv_place *place)
 {
-    hid_t saved = lzv_stack_save();
-    if (place->fapl_id >= 0)
-        H5Pclose(place->fapl_id);
-    lzv_stack_restore(saved);
     free(place->group);
     free(place->file_name);
     memset(place, 0, sizeof *place);
-    place->fapl_id = H5I_INVALID_HID;
 }
 
 /* ---- reading ----------------------------------------------------------------- */
@@ -160,16 +144,17 @@ static const lz_source_ops operand_ops = {operand_read};
 
 /* ---- opening ------------------------------------------------------------------- */
 
-/* The full path of an operand's dataset within its file. */
+/* The absolute path of an operand's dataset within its file: paths in
+ * other files are from their root, relative ones here from the group. */
 static char *
 dataset_path(const lzv_place *place, const lz_operand *op)
 {
-    const char *group = op->file || op->path[0] == '/' ? "" : place->group;
-    size_t n = strlen(group) + strlen(op->path) + 3;
+    const char *group = op->path[0] == '/' ? "" : op->file ? "/" : place->group;
+    const char *sep = group[0] && strcmp(group, "/") ? "/" : "";
+    size_t n = strlen(group) + strlen(op->path) + 2;
     char *path = malloc(n);
     if (path)
-        snprintf(path, n, "%s%s%s", group, (*group && strcmp(group, "/") && op->path[0] != '/') ? "/" : "",
-                 op->path);
+        snprintf(path, n, "%s%s%s", group, sep, op->path);
     return path;
 }
 
@@ -251,7 +236,8 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
     if (!(o->label = malloc(label_len)))
         return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
     snprintf(o->label, label_len, "%s%s%s", op->file ? op->file : "", op->file ? ":" : "", op->path);
-    void *file = place->under_file;
+    void *loc = place->under_loc;
+    H5VL_loc_params_t at = {.obj_type = place->loc_type, .type = H5VL_OBJECT_BY_SELF};
     if (op->file) {
         char *name = other_file_name(place, op->file);
         if (!name)
@@ -265,13 +251,14 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
             return LZ_ESOURCE;
         }
         free(name);
-        file = o->under_file;
+        loc = o->under_file;
+        at.obj_type = H5I_FILE;
     }
     char *path = dataset_path(place, op);
     if (!path)
         return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
-    o->under_dset = H5VLdataset_open(file, &self_file, o->under_vol_id, path, H5P_DATASET_ACCESS_DEFAULT,
-                                     dxpl_id, NULL);
+    o->under_dset =
+        H5VLdataset_open(loc, &at, o->under_vol_id, path, H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
     if (!o->under_dset) {
         lz_ctx_fail(ctx, LZ_ENAME, op->line, op->column, "operand '%s' of '%s' is not a dataset (looked for '%s'%s%s)",
                     op->path, vds_name, path, op->file ? " in " : "", op->file ? op->file : "");

@@ -14,13 +14,18 @@
 
 #include "lzv.h"
 
-/* Where a virtual dataset lives: enough to resolve its operands. */
+/* Where a virtual dataset lives: enough to resolve its operands. Operands
+ * in the same file are opened by absolute path from `under_loc` (any object
+ * of the file will do; asking the under connector for "the file" is not an
+ * option, as pass-through connectors hand back the terminal connector's
+ * file object). */
 typedef struct lzv_place {
-    void *under_file;     /* the file object of the under connector (borrowed) */
+    void *under_loc;      /* an object of the holding file, under connector's (borrowed) */
+    H5I_type_t loc_type;  /* its type: H5I_DATASET or H5I_FILE */
     hid_t under_vol_id;   /* the under connector (borrowed) */
     char *group;          /* absolute path of the holding group, "/" at the root */
     char *file_name;      /* the holding file's name as opened */
-    hid_t fapl_id;        /* the holding file's access properties (owned) */
+    hid_t fapl_id;        /* access properties for operand files (borrowed) */
 } lzv_place;
 
 /* One opened operand. */
@@ -35,11 +40,12 @@ typedef struct lzv_operand {
     hid_t *failed_stack;  /* where to keep the HDF5 stack of a failed read */
 } lzv_operand;
 
-/* The place of a dataset object (from its name and file). */
-herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_place *place);
+/* The place of an open virtual dataset. */
+herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t fapl_id, hid_t dxpl_id,
+                            lzv_place *place);
 /* The place of a new dataset `name` (absolute or relative to the root) in a file. */
-herr_t lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t dxpl_id,
-                         lzv_place *place);
+herr_t lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t fapl_id,
+                         hid_t dxpl_id, lzv_place *place);
 void lzv_place_destroy(lzv_place *place);
 
 /* Open the operands of `expr` at `place` into a new array of

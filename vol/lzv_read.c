@@ -158,7 +158,7 @@ reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, hid_t dxp
         }
     }
     size_t elem = r->mem_size > r->src_size ? r->mem_size : r->src_size;
-    size_t budget = dset->config.memory_bytes / 4;
+    size_t budget = dset->access->config.memory_bytes / 4;
     size_t per = r->src_size + elem + (r->sel_type == H5S_SEL_POINTS ? r->rank * sizeof(hsize_t) : 0);
     r->max_elems = (int64_t)(budget / per);
     if (r->max_elems < 1)

@@ -153,7 +153,6 @@ lzv_vdset_classify(lzv_obj *dset, hid_t dxpl_id)
     }
     vd->native_type = H5I_INVALID_HID;
     vd->failed_stack = H5I_INVALID_HID;
-    vd->place.fapl_id = H5I_INVALID_HID;
     if (load(dset, dxpl_id, vd) < 0) {
         hid_t saved = lzv_stack_save();
         lzv_vdset_free(vd);
@@ -204,7 +203,7 @@ lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id)
      * rest for selection buffers. */
     lz_config cfg;
     lz_config_init(&cfg);
-    cfg.memory_bytes = dset->config.memory_bytes / 4 * 3;
+    cfg.memory_bytes = dset->access->config.memory_bytes / 4 * 3;
     if (!vd->ctx && !(vd->ctx = lz_ctx_new(&cfg))) {
         LZV_ERROR(LZ_ENOMEM, "out of memory binding '%s'", lzv_vdset_name(vd));
         return -1;
@@ -213,8 +212,8 @@ lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id)
         lzv_vdset_push_error(vd, "the definition of");
         return -1;
     }
-    if (!vd->place.group &&
-        lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dxpl_id, &vd->place) < 0)
+    if (!vd->place.group && lzv_place_of_dataset(dset->under_object, dset->under_vol_id,
+                                                 dset->access->under_fapl, dxpl_id, &vd->place) < 0)
         return -1;
     if (lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->operands) < 0) {
         vd->failed_stack = lzv_stack_save();

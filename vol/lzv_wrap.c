@@ -6,15 +6,49 @@
 
 #include <stdlib.h>
 
+lzv_access *
+lzv_access_new(hid_t under_fapl, const lzv_config *config)
+{
+    lzv_access *a = calloc(1, sizeof *a);
+    if (!a) {
+        hid_t saved = lzv_stack_save();
+        H5Pclose(under_fapl);
+        lzv_stack_restore(saved);
+        return NULL;
+    }
+    a->refs = 1;
+    a->config = *config;
+    a->under_fapl = under_fapl;
+    return a;
+}
+
+lzv_access *
+lzv_access_ref(lzv_access *access)
+{
+    access->refs++;
+    return access;
+}
+
+void
+lzv_access_unref(lzv_access *access)
+{
+    if (!access || --access->refs > 0)
+        return;
+    hid_t saved = lzv_stack_save();
+    H5Pclose(access->under_fapl);
+    lzv_stack_restore(saved);
+    free(access);
+}
+
 lzv_obj *
-lzv_obj_new(void *under_object, hid_t under_vol_id, const lzv_config *config)
+lzv_obj_new(void *under_object, hid_t under_vol_id, lzv_access *access)
 {
     lzv_obj *obj = calloc(1, sizeof *obj);
     if (!obj)
         return NULL;
     obj->under_object = under_object;
     obj->under_vol_id = under_vol_id;
-    obj->config = *config;
+    obj->access = lzv_access_ref(access);
     obj->kind = LZV_KIND_OTHER;
     H5Iinc_ref(under_vol_id);
     return obj;
@@ -23,7 +57,7 @@ lzv_obj_new(void *under_object, hid_t under_vol_id, const lzv_config *config)
 void *
 lzv_obj_wrap(void *under, H5I_type_t type, const lzv_obj *parent, hid_t dxpl_id)
 {
-    lzv_obj *o = lzv_obj_new(under, parent->under_vol_id, &parent->config);
+    lzv_obj *o = lzv_obj_new(under, parent->under_vol_id, parent->access);
     if (o)
         return o;
     hid_t id = parent->under_vol_id;
@@ -59,6 +93,7 @@ lzv_obj_free(lzv_obj *obj)
     lzv_vdset_free(obj->vdset);
     H5Idec_ref(obj->under_vol_id);
     lzv_stack_restore(saved);
+    lzv_access_unref(obj->access);
     free(obj);
 }
 
@@ -66,7 +101,7 @@ void
 lzv_wrap_request(void **req, const lzv_obj *like)
 {
     if (req && *req) {
-        lzv_obj *r = lzv_obj_new(*req, like->under_vol_id, &like->config);
+        lzv_obj *r = lzv_obj_new(*req, like->under_vol_id, like->access);
         /* A request we cannot wrap cannot be waited on through us; there is
          * no error path here, so keep the under request and hope the caller
          * never asks (the native connector never returns requests). */
@@ -92,12 +127,13 @@ lzv_wrap_get_wrap_ctx(const void *obj, void **wrap_ctx)
         return -1;
     }
     ctx->under_vol_id = o->under_vol_id;
-    ctx->config = o->config;
+    ctx->access = lzv_access_ref(o->access);
     H5Iinc_ref(ctx->under_vol_id);
     if (H5VLget_wrap_ctx(o->under_object, o->under_vol_id, &ctx->under_wrap_ctx) < 0) {
         hid_t saved = lzv_stack_save();
         H5Idec_ref(ctx->under_vol_id);
         lzv_stack_restore(saved);
+        lzv_access_unref(ctx->access);
         free(ctx);
         return -1;
     }
@@ -112,7 +148,7 @@ lzv_wrap_wrap_object(void *obj, H5I_type_t obj_type, void *wrap_ctx)
     void *under = H5VLwrap_object(obj, obj_type, ctx->under_vol_id, ctx->under_wrap_ctx);
     if (!under)
         return NULL;
-    lzv_obj *o = lzv_obj_new(under, ctx->under_vol_id, &ctx->config);
+    lzv_obj *o = lzv_obj_new(under, ctx->under_vol_id, ctx->access);
     if (!o)
         LZV_ERROR(LZ_ENOMEM, "out of memory wrapping an object");
     /* A dataset wrapped here is examined for a definition on first use
@@ -140,6 +176,7 @@ lzv_wrap_free_wrap_ctx(void *wrap_ctx)
         ret = H5VLfree_wrap_ctx(ctx->under_wrap_ctx, ctx->under_vol_id);
     H5Idec_ref(ctx->under_vol_id);
     lzv_stack_restore(saved);
+    lzv_access_unref(ctx->access);
     free(ctx);
     return ret;
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# build.sh — configure and build h5lazy (after scripts/deps.sh), then write
+# build/env.sh for users' shells.
+#
+#   scripts/build.sh            the normal build, in build/release
+#   scripts/build.sh sanitize   AddressSanitizer + UndefinedBehaviorSanitizer,
+#                               in build/sanitize
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${H5LAZY_BUILD:-$repo/build}
+variant=${1:-release}
+[ -f "$build/deps.env" ] || { echo "[build] run scripts/deps.sh first" >&2; exit 1; }
+# shellcheck source=/dev/null
+. "$build/deps.env"
+
+case "$variant" in
+    release) extra=() ;;
+    sanitize) extra=(-DH5LAZY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
+    *) echo "[build] unknown variant '$variant' (release or sanitize)" >&2; exit 2 ;;
+esac
+dir=$build/$variant
+cmake -S "$repo" -B "$dir" -G Ninja ${H5LAZY_HDF5_CMAKE_DIR:+-DHDF5_DIR="$H5LAZY_HDF5_CMAKE_DIR"} \
+    -DH5LAZY_PYTHON="$H5LAZY_VENV/bin/python" -DH5LAZY_API_TEST="$H5LAZY_API_TEST" \
+    -DH5LAZY_WERROR=ON "${extra[@]}" >"$build/cmake-$variant.log" 2>&1 \
+    || { cat "$build/cmake-$variant.log" >&2; exit 1; }
+ninja -C "$dir"
+
+if [ "$variant" = release ]; then
+    cat >"$build/env.sh" <<ENV
+# Source this file (". build/env.sh") to use h5lazy from a shell: it puts the
+# h5lazy command, HDF5 $H5LAZY_HDF5_VERSION's tools and the project's Python
+# first on PATH, and makes every HDF5 program read virtual datasets.
+export PATH="$dir/bin:$H5LAZY_HDF5_BIN:$H5LAZY_VENV/bin:\$PATH"
+export HDF5_PLUGIN_PATH="$dir/plugin"
+export HDF5_VOL_CONNECTOR="h5lazy under_vol=0;under_info={}"
+ENV
+fi

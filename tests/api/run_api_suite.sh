@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# run_api_suite.sh H5_API_TEST — run HDF5's API conformance suite natively
+# and through the h5lazy connector (stacked over native), print both
+# summaries, and fail unless the connector's counts equal native's: a
+# pass-through must not change what the library does.
+set -euo pipefail
+api_test=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+summary() { grep -E '^[0-9]+/[0-9]+ \([0-9.]+%\) API tests' "$1"; }
+
+( unset HDF5_VOL_CONNECTOR; LD_PRELOAD= "$api_test" ) >native.log 2>&1 || true
+HDF5_VOL_CONNECTOR="h5lazy under_vol=0;under_info={}" "$api_test" >h5lazy.log 2>&1 || true
+
+echo "--- native ---"
+summary native.log || { tail -20 native.log; exit 1; }
+echo "--- through h5lazy ---"
+summary h5lazy.log || { tail -40 h5lazy.log; exit 1; }
+# Only counts that only the connector run can print prove it was loaded.
+grep -q "with VOL connector 'h5lazy'" h5lazy.log \
+    || { echo "the suite did not run through h5lazy"; exit 1; }
+if [ "$(summary native.log | sed 's/ with VOL.*//')" != "$(summary h5lazy.log | sed 's/ with VOL.*//')" ]; then
+    echo "through h5lazy the counts differ from native; failed tests:"
+    grep -B1 -E 'FAILED' h5lazy.log | head -60
+    exit 1
+fi
+echo "h5lazy matches native"
