@@ -75,28 +75,30 @@ lzv_dataset_read(size_t count, void *dset[], hid_t mem_type_id[], hid_t mem_spac
     /* Stored datasets first, in one under call, then the virtual ones. */
     size_t nstored = count - nvirtual;
     if (nstored > 0) {
-        void **under = malloc(nstored * (sizeof(void *) * 2 + sizeof(hid_t) * 3));
-        if (!under) {
+        void **under = malloc(nstored * sizeof *under), **bufs = malloc(nstored * sizeof *bufs);
+        hid_t *ids = malloc(3 * nstored * sizeof *ids); /* types, memory spaces, file spaces */
+        herr_t ret = -1;
+        if (under && bufs && ids) {
+            size_t n = 0;
+            for (size_t i = 0; i < count; i++) {
+                lzv_obj *o = dset[i];
+                if (o->kind == LZV_KIND_VIRTUAL)
+                    continue;
+                under[n] = o->under_object;
+                bufs[n] = buf[i];
+                ids[n] = mem_type_id[i];
+                ids[nstored + n] = mem_space_id[i];
+                ids[2 * nstored + n] = file_space_id[i];
+                n++;
+            }
+            ret = H5VLdataset_read(nstored, under, first->under_vol_id, ids, ids + nstored,
+                                   ids + 2 * nstored, dxpl_id, bufs, NULL);
+        } else {
             LZV_ERROR(LZ_ENOMEM, "out of memory for a read of %zu datasets", count);
-            return -1;
         }
-        void **bufs = under + nstored;
-        hid_t *types = (hid_t *)(bufs + nstored), *mspaces = types + nstored, *fspaces = mspaces + nstored;
-        size_t n = 0;
-        for (size_t i = 0; i < count; i++) {
-            lzv_obj *o = dset[i];
-            if (o->kind == LZV_KIND_VIRTUAL)
-                continue;
-            under[n] = o->under_object;
-            bufs[n] = buf[i];
-            types[n] = mem_type_id[i];
-            mspaces[n] = mem_space_id[i];
-            fspaces[n] = file_space_id[i];
-            n++;
-        }
-        herr_t ret = H5VLdataset_read(nstored, under, first->under_vol_id, types, mspaces, fspaces,
-                                      dxpl_id, bufs, NULL);
         free(under);
+        free(bufs);
+        free(ids);
         if (ret < 0)
             return ret;
     }

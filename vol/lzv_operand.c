@@ -232,6 +232,7 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
 {
     o->under_vol_id = place->under_vol_id;
     o->mem_type = H5I_INVALID_HID;
+    o->file_id = H5I_INVALID_HID;
     size_t label_len = strlen(op->path) + (op->file ? strlen(op->file) + 2 : 0) + 1;
     if (!(o->label = malloc(label_len)))
         return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
@@ -242,8 +243,8 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
         char *name = other_file_name(place, op->file);
         if (!name)
             return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
-        o->under_file = H5VLfile_open(name, H5F_ACC_RDONLY, place->fapl_id, dxpl_id, NULL);
-        if (!o->under_file) {
+        o->file_id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id);
+        if (o->file_id < 0) {
             lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                         "operand file '%s' of '%s' cannot be opened (looked for '%s')", op->file, vds_name,
                         name);
@@ -251,7 +252,7 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
             return LZ_ESOURCE;
         }
         free(name);
-        loc = o->under_file;
+        loc = H5VLobject(o->file_id); /* the under connector's file object */
         at.obj_type = H5I_FILE;
     }
     char *path = dataset_path(place, op);
@@ -308,8 +309,8 @@ lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id)
         lzv_operand *o = &ops[i];
         if (o->under_dset)
             H5VLdataset_close(o->under_dset, o->under_vol_id, dxpl_id, NULL);
-        if (o->under_file)
-            H5VLfile_close(o->under_file, o->under_vol_id, dxpl_id, NULL);
+        if (o->file_id >= 0)
+            H5Fclose(o->file_id);
         if (o->mem_type >= 0)
             H5Tclose(o->mem_type);
         free(o->label);

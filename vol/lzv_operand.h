@@ -7,7 +7,9 @@
  * relative to the directory of the file holding the virtual dataset. Other
  * files are opened read-only with the holding file's access properties
  * (so the close degree h5py sets matches) and the under connector, never
- * the default connector, which would recurse into h5lazy.
+ * the default connector, which would recurse into h5lazy. They are opened
+ * with the public H5Fopen: the native connector takes the file's top-level
+ * connector from the API context, which H5VLfile_open does not set.
  */
 #ifndef LZV_OPERAND_H
 #define LZV_OPERAND_H
@@ -32,7 +34,7 @@ typedef struct lzv_place {
 typedef struct lzv_operand {
     lz_source source;     /* what the engine reads; source.impl points back here */
     void *under_dset;     /* the opened dataset */
-    void *under_file;     /* another file opened for it, or NULL */
+    hid_t file_id;        /* another file opened for it (public API), or H5I_INVALID_HID */
     hid_t under_vol_id;   /* borrowed from the place */
     hid_t mem_type;       /* native memory type of reads (owned) */
     char *label;          /* "path" or "file:path", for messages */

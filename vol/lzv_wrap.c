@@ -101,10 +101,11 @@ void
 lzv_wrap_request(void **req, const lzv_obj *like)
 {
     if (req && *req) {
+        /* Out of memory here leaves the under request in place: this slot
+         * has no error path, and the only connectors that return requests
+         * are asynchronous ones, which h5lazy is not stacked over in
+         * practice (the native connector never returns one). */
         lzv_obj *r = lzv_obj_new(*req, like->under_vol_id, like->access);
-        /* A request we cannot wrap cannot be waited on through us; there is
-         * no error path here, so keep the under request and hope the caller
-         * never asks (the native connector never returns requests). */
         if (r)
             *req = r;
     }

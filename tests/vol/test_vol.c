@@ -269,6 +269,42 @@ test_read_irregular_and_points(void)
     H5Fclose(f);
 }
 
+/* One H5Dread_multi over stored and virtual datasets: each gets its data. */
+static void
+test_read_multi(void)
+{
+    hid_t f = H5Fopen(file_name, H5F_ACC_RDONLY, lazy_fapl);
+    hid_t dsets[3] = {H5Dopen2(f, "a", H5P_DEFAULT), H5Dopen2(f, "c", H5P_DEFAULT),
+                      H5Dopen2(f, "g/b", H5P_DEFAULT)};
+    hid_t types[3] = {H5T_NATIVE_FLOAT, H5T_NATIVE_DOUBLE, H5T_NATIVE_INT16};
+    hid_t fspaces[3], mspaces[3] = {H5S_ALL, H5S_ALL, H5S_ALL};
+    hsize_t start[2] = {1, 2}, count[2] = {3, 4};
+    for (int i = 0; i < 3; i++) {
+        fspaces[i] = H5Dget_space(dsets[i]);
+        H5Sselect_hyperslab(fspaces[i], H5S_SELECT_SET, start, NULL, count, NULL);
+        mspaces[i] = H5Screate_simple(2, count, NULL);
+    }
+    float a[3][4];
+    double c[3][4];
+    int16_t b[3][4];
+    void *bufs[3] = {a, c, b};
+    CU_ASSERT(H5Dread_multi(3, dsets, types, mspaces, fspaces, H5P_DEFAULT, bufs) >= 0);
+    int bad = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) {
+            bad += a[i][j] != a_data[i + 1][j + 2];
+            bad += b[i][j] != b_data[i + 1][j + 2];
+            bad += c[i][j] != expected_c(i + 1, j + 2);
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    for (int i = 0; i < 3; i++) {
+        H5Sclose(fspaces[i]);
+        H5Sclose(mspaces[i]);
+        H5Dclose(dsets[i]);
+    }
+    H5Fclose(f);
+}
+
 static void
 test_write_refused(void)
 {
@@ -427,6 +463,7 @@ main(void)
     CU_add_test(s, "whole reads", test_read_all);
     CU_add_test(s, "regular hyperslabs into another rank and type", test_read_hyperslabs);
     CU_add_test(s, "unions, scattered memory, points", test_read_irregular_and_points);
+    CU_add_test(s, "H5Dread_multi over stored and virtual datasets", test_read_multi);
     CU_add_test(s, "writes are refused, operands untouched", test_write_refused);
     CU_add_test(s, "reading without the connector fails", test_read_without_connector_fails);
     CU_add_test(s, "define errors: message, column, nothing left", test_define_errors);
