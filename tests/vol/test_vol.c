@@ -472,7 +472,9 @@ main(void)
     CU_add_test(s, "stacked over HDF5's pass-through connector", test_stacked_over_pass_through);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    /* A suite whose setup fails runs no tests: that is a failure too. */
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
+                      CU_get_number_of_suites_failed();
     CU_cleanup_registry();
     return failed ? 1 : 0;
 }
