@@ -33,15 +33,7 @@ lzv_dataset_open(void *obj, const H5VL_loc_params_t *loc_params, const char *nam
     if (!under)
         return NULL;
     lzv_wrap_request(req, o);
-    lzv_obj *d = lzv_obj_wrap(under, H5I_DATASET, o, dxpl_id);
-    if (d && lzv_vdset_classify(d, dxpl_id) < 0) {
-        hid_t saved = lzv_stack_save();
-        H5VLdataset_close(d->under_object, d->under_vol_id, dxpl_id, NULL);
-        lzv_obj_free(d);
-        lzv_stack_restore(saved);
-        return NULL;
-    }
-    return d;
+    return lzv_vdset_wrap_opened(under, o, dxpl_id);
 }
 
 herr_t

@@ -85,62 +85,47 @@ bool_type(hid_t base)
     return t;
 }
 
-hid_t
-lzv_file_type_of_dtype(lz_dtype t)
+/* The HDF5 type of an engine type: little-endian standard types for files,
+ * native ones for memory. */
+static hid_t
+type_of_dtype(lz_dtype t, bool native)
 {
     switch (t) {
     case LZ_BOOL:
-        return bool_type(H5T_STD_I8LE);
+        return bool_type(native ? H5T_NATIVE_INT8 : H5T_STD_I8LE);
     case LZ_INT8:
-        return H5Tcopy(H5T_STD_I8LE);
+        return H5Tcopy(native ? H5T_NATIVE_INT8 : H5T_STD_I8LE);
     case LZ_UINT8:
-        return H5Tcopy(H5T_STD_U8LE);
+        return H5Tcopy(native ? H5T_NATIVE_UINT8 : H5T_STD_U8LE);
     case LZ_INT16:
-        return H5Tcopy(H5T_STD_I16LE);
+        return H5Tcopy(native ? H5T_NATIVE_INT16 : H5T_STD_I16LE);
     case LZ_UINT16:
-        return H5Tcopy(H5T_STD_U16LE);
+        return H5Tcopy(native ? H5T_NATIVE_UINT16 : H5T_STD_U16LE);
     case LZ_INT32:
-        return H5Tcopy(H5T_STD_I32LE);
+        return H5Tcopy(native ? H5T_NATIVE_INT32 : H5T_STD_I32LE);
     case LZ_UINT32:
-        return H5Tcopy(H5T_STD_U32LE);
+        return H5Tcopy(native ? H5T_NATIVE_UINT32 : H5T_STD_U32LE);
     case LZ_INT64:
-        return H5Tcopy(H5T_STD_I64LE);
+        return H5Tcopy(native ? H5T_NATIVE_INT64 : H5T_STD_I64LE);
     case LZ_UINT64:
-        return H5Tcopy(H5T_STD_U64LE);
+        return H5Tcopy(native ? H5T_NATIVE_UINT64 : H5T_STD_U64LE);
     case LZ_FLOAT32:
-        return H5Tcopy(H5T_IEEE_F32LE);
+        return H5Tcopy(native ? H5T_NATIVE_FLOAT : H5T_IEEE_F32LE);
     default:
-        return H5Tcopy(H5T_IEEE_F64LE);
+        return H5Tcopy(native ? H5T_NATIVE_DOUBLE : H5T_IEEE_F64LE);
     }
+}
+
+hid_t
+lzv_file_type_of_dtype(lz_dtype t)
+{
+    return type_of_dtype(t, false);
 }
 
 hid_t
 lzv_native_type_of_dtype(lz_dtype t)
 {
-    switch (t) {
-    case LZ_BOOL:
-        return bool_type(H5T_NATIVE_INT8);
-    case LZ_INT8:
-        return H5Tcopy(H5T_NATIVE_INT8);
-    case LZ_UINT8:
-        return H5Tcopy(H5T_NATIVE_UINT8);
-    case LZ_INT16:
-        return H5Tcopy(H5T_NATIVE_INT16);
-    case LZ_UINT16:
-        return H5Tcopy(H5T_NATIVE_UINT16);
-    case LZ_INT32:
-        return H5Tcopy(H5T_NATIVE_INT32);
-    case LZ_UINT32:
-        return H5Tcopy(H5T_NATIVE_UINT32);
-    case LZ_INT64:
-        return H5Tcopy(H5T_NATIVE_INT64);
-    case LZ_UINT64:
-        return H5Tcopy(H5T_NATIVE_UINT64);
-    case LZ_FLOAT32:
-        return H5Tcopy(H5T_NATIVE_FLOAT);
-    default:
-        return H5Tcopy(H5T_NATIVE_DOUBLE);
-    }
+    return type_of_dtype(t, true);
 }
 
 void

@@ -14,15 +14,9 @@ lzv_object_open(void *obj, const H5VL_loc_params_t *loc_params, H5I_type_t *open
     if (!under)
         return NULL;
     lzv_wrap_request(req, o);
-    lzv_obj *n = lzv_obj_wrap(under, *opened_type, o, dxpl_id);
-    if (n && *opened_type == H5I_DATASET && lzv_vdset_classify(n, dxpl_id) < 0) {
-        hid_t saved = lzv_stack_save();
-        H5VLdataset_close(n->under_object, n->under_vol_id, dxpl_id, NULL);
-        lzv_obj_free(n);
-        lzv_stack_restore(saved);
-        return NULL;
-    }
-    return n;
+    if (*opened_type == H5I_DATASET)
+        return lzv_vdset_wrap_opened(under, o, dxpl_id);
+    return lzv_obj_wrap(under, *opened_type, o, dxpl_id);
 }
 
 herr_t

@@ -164,6 +164,20 @@ lzv_vdset_classify(lzv_obj *dset, hid_t dxpl_id)
     return 0;
 }
 
+lzv_obj *
+lzv_vdset_wrap_opened(void *under, const lzv_obj *parent, hid_t dxpl_id)
+{
+    lzv_obj *d = lzv_obj_wrap(under, H5I_DATASET, parent, dxpl_id);
+    if (d && lzv_vdset_classify(d, dxpl_id) < 0) {
+        hid_t saved = lzv_stack_save();
+        H5VLdataset_close(d->under_object, d->under_vol_id, dxpl_id, NULL);
+        lzv_obj_free(d);
+        lzv_stack_restore(saved);
+        return NULL;
+    }
+    return d;
+}
+
 void
 lzv_vdset_push_error(lzv_vdset *vd, const char *what)
 {

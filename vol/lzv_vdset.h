@@ -10,6 +10,9 @@
  * be used (a future format version, say) still makes the dataset virtual:
  * its reads fail with the reason, while its metadata stays inspectable. */
 herr_t lzv_vdset_classify(lzv_obj *dset, hid_t dxpl_id);
+/* Wrap a dataset just opened through the under connector and classify it;
+ * on failure it is closed again and NULL returned with an error pushed. */
+lzv_obj *lzv_vdset_wrap_opened(void *under, const lzv_obj *parent, hid_t dxpl_id);
 void lzv_vdset_free(lzv_vdset *vd);
 
 /* H5Dread of one virtual dataset, any selection and memory type. */
