@@ -188,7 +188,18 @@ typedef struct lz_graph lz_graph;
  * the graph; the expression need not. */
 lz_status lz_graph_new(lz_ctx *ctx, const lz_expr *expr, const lz_source *const *sources,
                        lz_graph **out);
+/* Several expressions in one graph, evaluated together where they share
+ * work (lz_graph_eval_many): sources[e][i] is operand i of exprs[e]; the
+ * same lz_source pointer in several expressions is one operand, read once. */
+lz_status lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
+                             const lz_source *const *const *sources, lz_graph **out);
 void lz_graph_free(lz_graph *graph);
+/* The results: one root per expression, in order. */
+int lz_graph_root_count(const lz_graph *graph);
+lz_dtype lz_graph_root_dtype(const lz_graph *graph, int root);
+int lz_graph_root_rank(const lz_graph *graph, int root);
+const int64_t *lz_graph_root_shape(const lz_graph *graph, int root);
+/* The same for root 0. */
 lz_dtype lz_graph_dtype(const lz_graph *graph);
 int lz_graph_rank(const lz_graph *graph);
 const int64_t *lz_graph_shape(const lz_graph *graph);
@@ -197,6 +208,11 @@ const int64_t *lz_graph_shape(const lz_graph *graph);
  * dense C-order array of lz_graph_dtype() with one element per box element.
  * Memory for intermediate buffers stays within the context's budget. */
 lz_status lz_graph_eval(lz_graph *graph, const lz_box *box, void *out);
+/* Evaluate `box` of every root (all roots must have the same rank and the
+ * box must lie inside every root's shape) into outs[root], in one pass:
+ * shared operands are read once per piece, and reductions of the same input
+ * over the same axes are computed in one scan of it. */
+lz_status lz_graph_eval_many(lz_graph *graph, const lz_box *box, void *const *outs);
 
 #ifdef __cplusplus
 }

@@ -176,3 +176,64 @@ lz_box_gather(void *dst, const void *src, int rank, const int64_t *shape, const 
             break;
     }
 }
+
+/* One element of any size. */
+static inline void
+copy_elem(char *d, const char *s, size_t itemsize)
+{
+    switch (itemsize) {
+    case 1:
+        *d = *s;
+        break;
+    case 2:
+        memcpy(d, s, 2);
+        break;
+    case 4:
+        memcpy(d, s, 4);
+        break;
+    case 8:
+        memcpy(d, s, 8);
+        break;
+    default:
+        memcpy(d, s, itemsize);
+        break;
+    }
+}
+
+void
+lz_strided_copy(void *dst, const void *src, int rank, const int64_t *count, const int64_t *src_stride,
+                size_t itemsize)
+{
+    int64_t n = 1;
+    for (int k = 0; k < rank; k++)
+        n *= count[k];
+    if (n == 0)
+        return;
+    char *d = dst;
+    const char *s = src;
+    if (rank == 0) {
+        copy_elem(d, s, itemsize);
+        return;
+    }
+    int last = rank - 1;
+    int64_t inner = count[last], inner_stride = src_stride[last] * (int64_t)itemsize;
+    int64_t index[LZ_MAX_RANK] = {0};
+    for (;;) {
+        int64_t off = 0;
+        for (int k = 0; k < last; k++)
+            off += index[k] * src_stride[k];
+        const char *row = s + off * (int64_t)itemsize;
+        if (src_stride[last] == 1) {
+            memcpy(d, row, (size_t)inner * itemsize);
+        } else {
+            for (int64_t i = 0; i < inner; i++)
+                copy_elem(d + i * (int64_t)itemsize, row + i * inner_stride, itemsize);
+        }
+        d += inner * (int64_t)itemsize;
+        int k = last - 1;
+        while (k >= 0 && ++index[k] == count[k])
+            index[k--] = 0;
+        if (k < 0)
+            break;
+    }
+}

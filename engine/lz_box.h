@@ -22,4 +22,10 @@ lz_status lz_box_check(lz_ctx *ctx, const lz_box *box, int rank, const int64_t *
 void lz_box_gather(void *dst, const void *src, int rank, const int64_t *shape, const lz_box *box,
                    size_t itemsize);
 
+/* dst (dense C-order, extents `count`) <- src elements at offsets
+ * sum(i[k] * src_stride[k]) from `src` (strides in elements, any sign; 0
+ * repeats). */
+void lz_strided_copy(void *dst, const void *src, int rank, const int64_t *count, const int64_t *src_stride,
+                     size_t itemsize);
+
 #endif

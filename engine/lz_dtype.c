@@ -2,6 +2,8 @@
  * conversion. The promotion rules are written out in lz_dtype.h. */
 #include "lz_dtype.h"
 
+#include "lz_cast.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -147,28 +149,28 @@ lz_dtype_of_kind(lz_kind kind)
     }
 }
 
+/* Smallest and largest value of an integer type, in 128 bits. */
+static void
+integer_range(lz_dtype t, lz_int128 *lo, lz_int128 *hi)
+{
+    int bits = dtypes[t].bits;
+    if (lz_dtype_kind(t) == LZ_KIND_INT) {
+        *hi = ((lz_int128)1 << (bits - 1)) - 1;
+        *lo = -*hi - 1;
+    } else {
+        *lo = 0;
+        *hi = ((lz_int128)1 << bits) - 1;
+    }
+}
+
 bool
 lz_scalar_fits(const lz_scalar *s, lz_dtype t)
 {
-    if (!lz_dtype_is_integer(t) || s->kind == LZ_KIND_BOOL || s->kind == LZ_KIND_FLOAT)
+    if (s->kind != LZ_KIND_INT || !lz_dtype_is_integer(t))
         return true;
-    int bits = dtypes[t].bits;
-    bool is_signed = lz_dtype_kind(t) == LZ_KIND_INT;
-    if (s->kind == LZ_KIND_UINT) {
-        uint64_t max = is_signed ? (UINT64_C(1) << (bits - 1)) - 1
-                                 : (bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1);
-        return s->v.u <= max;
-    }
-    int64_t v = s->v.i;
-    if (is_signed) {
-        if (bits == 64)
-            return true;
-        int64_t lim = INT64_C(1) << (bits - 1);
-        return v >= -lim && v < lim;
-    }
-    if (v < 0)
-        return false;
-    return bits == 64 || (uint64_t)v < (UINT64_C(1) << bits);
+    lz_int128 lo, hi;
+    integer_range(t, &lo, &hi);
+    return s->v.i >= lo && s->v.i <= hi;
 }
 
 /* The scalar as a double, for float destinations. */
@@ -180,72 +182,64 @@ scalar_as_double(const lz_scalar *s)
         return s->v.b ? 1.0 : 0.0;
     case LZ_KIND_INT:
         return (double)s->v.i;
-    case LZ_KIND_UINT:
-        return (double)s->v.u;
     default:
         return s->v.f;
-    }
-}
-
-/* The scalar as integer bits modulo 2^64, for integer destinations. Float
- * values reach here only through explicit casts checked by the caller. */
-static uint64_t
-scalar_as_bits(const lz_scalar *s)
-{
-    switch (s->kind) {
-    case LZ_KIND_BOOL:
-        return s->v.b;
-    case LZ_KIND_INT:
-        return (uint64_t)s->v.i;
-    case LZ_KIND_UINT:
-        return s->v.u;
-    default: {
-        double f = s->v.f;
-        /* Out-of-range or NaN float-to-integer conversion is undefined in C;
-         * map it to 0, which is also what the kernels do. */
-        if (!(f > -9223372036854775808.0 && f < 9223372036854775808.0))
-            return 0;
-        return (uint64_t)(int64_t)f;
-    }
     }
 }
 
 void
 lz_scalar_store(const lz_scalar *s, lz_dtype t, void *dst)
 {
-    uint64_t bits = scalar_as_bits(s);
-    switch (t) {
-    case LZ_BOOL: {
-        uint8_t b = s->kind == LZ_KIND_FLOAT ? s->v.f != 0.0 : bits != 0;
+    if (t == LZ_FLOAT32 || t == LZ_FLOAT64) {
+        double d = scalar_as_double(s);
+        if (t == LZ_FLOAT32) {
+            float f = (float)d;
+            memcpy(dst, &f, sizeof f);
+        } else {
+            memcpy(dst, &d, sizeof d);
+        }
+        return;
+    }
+    if (t == LZ_BOOL) {
+        uint8_t b = s->kind == LZ_KIND_FLOAT ? s->v.f != 0.0 : s->kind == LZ_KIND_INT ? s->v.i != 0 : s->v.b;
         memcpy(dst, &b, 1);
-        break;
+        return;
     }
-#define STORE_INT(ID, T)                                                                           \
-    case ID: {                                                                                     \
-        T v = (T)bits;                                                                             \
-        memcpy(dst, &v, sizeof v);                                                                 \
-        break;                                                                                     \
-    }
-        STORE_INT(LZ_INT8, int8_t)
-        STORE_INT(LZ_UINT8, uint8_t)
-        STORE_INT(LZ_INT16, int16_t)
-        STORE_INT(LZ_UINT16, uint16_t)
-        STORE_INT(LZ_INT32, int32_t)
-        STORE_INT(LZ_UINT32, uint32_t)
-        STORE_INT(LZ_INT64, int64_t)
-        STORE_INT(LZ_UINT64, uint64_t)
-#undef STORE_INT
-    case LZ_FLOAT32: {
-        float v = (float)scalar_as_double(s);
-        memcpy(dst, &v, sizeof v);
-        break;
-    }
-    default: {
-        double v = scalar_as_double(s);
-        memcpy(dst, &v, sizeof v);
-        break;
-    }
-    }
+    /* Integers: the value modulo 2^bits (callers check ranges first where
+     * numpy would refuse); floats convert as numpy's casts do. */
+    uint64_t bits = s->kind == LZ_KIND_INT    ? (uint64_t)s->v.i
+                    : s->kind == LZ_KIND_BOOL ? (uint64_t)s->v.b
+                                              : lz_cast_f_to_u64(s->v.f);
+    if (s->kind == LZ_KIND_FLOAT && lz_dtype_kind(t) == LZ_KIND_INT)
+        bits = (uint64_t)lz_cast_f_to_i64(s->v.f);
+    size_t size = lz_dtype_size(t);
+    uint8_t b8 = (uint8_t)bits;
+    uint16_t b16 = (uint16_t)bits;
+    uint32_t b32 = (uint32_t)bits;
+    memcpy(dst, size == 1 ? (void *)&b8 : size == 2 ? (void *)&b16 : size == 4 ? (void *)&b32 : (void *)&bits,
+           size);
+}
+
+void
+lz_int128_format(lz_int128 v, char *buf, size_t size)
+{
+    char digits[48];
+    int n = 0;
+    bool negative = v < 0;
+    /* Work with the magnitude in unsigned 128 bits (the minimum has no
+     * positive counterpart). */
+    __extension__ unsigned __int128 m = negative ? -(unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[n++] = (char)('0' + (int)(m % 10));
+        m /= 10;
+    } while (m);
+    size_t k = 0;
+    if (negative && k + 1 < size)
+        buf[k++] = '-';
+    while (n > 0 && k + 1 < size)
+        buf[k++] = digits[--n];
+    if (size)
+        buf[k] = '\0';
 }
 
 void
@@ -256,10 +250,7 @@ lz_scalar_format(const lz_scalar *s, char *buf, size_t size)
         snprintf(buf, size, "%s", s->v.b ? "true" : "false");
         break;
     case LZ_KIND_INT:
-        snprintf(buf, size, "%" PRId64, s->v.i);
-        break;
-    case LZ_KIND_UINT:
-        snprintf(buf, size, "%" PRIu64, s->v.u);
+        lz_int128_format(s->v.i, buf, size);
         break;
     default:
         if (isnan(s->v.f))

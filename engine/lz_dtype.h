@@ -19,15 +19,20 @@
 
 #include <stdbool.h>
 
-/* The value of a literal or folded constant, by kind. */
+/* Kinds of types (numpy's dtype.kind) and of literal values. */
 typedef enum lz_kind { LZ_KIND_BOOL, LZ_KIND_INT, LZ_KIND_UINT, LZ_KIND_FLOAT } lz_kind;
 
+/* Integer literals and their arithmetic follow Python, whose integers are
+ * unbounded; 128 bits hold every value an int64 or uint64 array can meet
+ * and their sums and products, and beyond that h5lazy reports an error. */
+__extension__ typedef __int128 lz_int128;
+
+/* The value of a literal or folded constant: kind BOOL, INT or FLOAT. */
 typedef struct lz_scalar {
     lz_kind kind; /* which member holds the value */
     union {
         bool b;
-        int64_t i;
-        uint64_t u;
+        lz_int128 i;
         double f;
     } v;
 } lz_scalar;
@@ -44,11 +49,13 @@ lz_dtype lz_dtype_promote_weak(lz_dtype t, lz_kind weak_kind);
  * bool, int64 or float64. */
 lz_dtype lz_dtype_of_kind(lz_kind kind);
 
-/* Whether the scalar's value is representable in t (integers only; floats
- * and bools always are). */
+/* Whether an INT scalar's value is representable in integer type t (bools,
+ * floats and float targets always are). */
 bool lz_scalar_fits(const lz_scalar *s, lz_dtype t);
 /* Store the scalar converted to t at `dst` (native byte order). */
 void lz_scalar_store(const lz_scalar *s, lz_dtype t, void *dst);
+/* Decimal text of a 128-bit integer. */
+void lz_int128_format(lz_int128 v, char *buf, size_t size);
 /* Format the scalar as a literal (for messages and plans). */
 void lz_scalar_format(const lz_scalar *s, char *buf, size_t size);
 

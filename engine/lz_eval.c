@@ -1,22 +1,79 @@
-/* lz_eval.c — evaluating a box of a graph in blocks within the budget.
+/* lz_eval.c — evaluating boxes of a graph within the memory budget.
  *
- * How it works: the requested box is cut into C-order pieces (lz_box_pieces)
- * small enough that the leaf buffers of one piece fit in the memory budget
- * left after the program's own tiles. For each piece, every leaf's box is
- * derived (broadcast axes collapse to index 0), read from its source into a
- * reused buffer, and the fused program runs over the piece, writing straight
- * into the caller's output at the piece's offset.
+ * How it works. lz_eval_node evaluates one node over one box into a dense
+ * buffer, recursively, mapping the box through the node:
+ *   - SOURCE: one strided read;
+ *   - elementwise region (CONST/CAST/UFUNC): each leaf is evaluated over
+ *     the box it needs (broadcast axes collapse), then the region's fused
+ *     program runs over the box in cache-sized tiles;
+ *   - VIEW: the box maps to one strided box of the input (negative steps
+ *     read ascending and reverse in the copy); when the axes keep their
+ *     order the input is evaluated straight into the output;
+ *   - CONCAT: the box is split across the inputs it intersects (the others
+ *     are not touched), each evaluated into its slab of the output;
+ *   - REDUCE: lz_reduce.c streams the reduced axes through accumulators.
+ * The public entry points cut the requested box into C-order pieces (on a
+ * grid aligned with the dominant source's chunks where there is one) small
+ * enough that one piece's temporaries fit half the budget; reductions use
+ * what is left to size the slabs they stream.
  */
-#include "lz_box.h"
-#include "lz_graph.h"
+#include "lz_eval.h"
+
 #include "lz_vm.h"
 
 #include <string.h>
 
-/* The box a leaf must supply for output box `box`, and the strides that map
- * the output's axes onto the leaf's dense buffer of that box. Leaf axes are
- * aligned with the output's from the right (numpy broadcasting); a leaf axis
- * of extent 1 under a longer output axis is read once and repeated. */
+/* ---- cost model ------------------------------------------------------------------- */
+
+size_t
+lz_node_cost(lz_evaluator *ev, const lz_node *n)
+{
+    size_t *memo = &ev->cost[n->id];
+    if (*memo != (size_t)-1)
+        return *memo;
+    size_t c = 0;
+    switch (n->kind) {
+    case LZ_NODE_SOURCE:
+        break;
+    case LZ_NODE_CONST:
+    case LZ_NODE_CAST:
+    case LZ_NODE_UFUNC: {
+        /* Leaf buffers live together; each leaf's own temporaries do not. */
+        const lz_program *p = ev->g->programs[n->id];
+        size_t worst = 0;
+        for (int i = 0; p && i < lz_program_leaf_count(p); i++) {
+            const lz_node *leaf = lz_program_leaf(p, i);
+            size_t lc = lz_node_cost(ev, leaf);
+            c += lz_dtype_size(leaf->dtype);
+            worst = lc > worst ? lc : worst;
+        }
+        c += worst;
+        break;
+    }
+    case LZ_NODE_VIEW:
+        c = lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
+        break;
+    case LZ_NODE_CONCAT:
+        for (int i = 0; i < n->nin; i++) {
+            size_t ic = lz_dtype_size(n->in[i]->dtype) + lz_node_cost(ev, n->in[i]);
+            c = ic > c ? ic : c;
+        }
+        break;
+    case LZ_NODE_REDUCE:
+        /* Accumulators, and at least one input element per output in a slab. */
+        c = lz_reduce_state_bytes(n) + lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
+        break;
+    }
+    *memo = c;
+    return c;
+}
+
+/* ---- leaves of fused regions --------------------------------------------------------- */
+
+/* The box a leaf must supply for the region's box, and the strides that
+ * map the region's axes onto the leaf's dense buffer. Leaf axes align with
+ * the region's from the right (numpy broadcasting); a leaf axis of extent 1
+ * is read once and repeated. */
 static void
 leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *stride)
 {
@@ -41,77 +98,448 @@ leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *stride)
         stride[ok] = 0;
 }
 
+static lz_status
+eval_region(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    lz_ctx *ctx = ev->ctx;
+    lz_program *prog = ev->g->programs[n->id];
+    if (!prog)
+        return lz_ctx_fail(ctx, LZ_EINTERNAL, n->line, n->column, "no program for an elementwise node");
+    int nleaves = lz_program_leaf_count(prog);
+    lz_leaf_data data[nleaves ? nleaves : 1];
+    void *bufs[nleaves ? nleaves : 1];
+    lz_status st = LZ_OK;
+    int made = 0;
+    for (int i = 0; i < nleaves && st == LZ_OK; i++) {
+        const lz_node *leaf = lz_program_leaf(prog, i);
+        lz_box lbox;
+        int64_t nelem;
+        leaf_box(leaf, box, &lbox, data[i].stride);
+        lz_box_nelem(&lbox, &nelem);
+        if (!(bufs[i] = lz_alloc(ctx, (size_t)nelem * lz_dtype_size(leaf->dtype)))) {
+            st = LZ_ENOMEM;
+            break;
+        }
+        made++;
+        st = lz_eval_node(ev, leaf, &lbox, bufs[i]);
+        data[i].base = bufs[i];
+    }
+    if (st == LZ_OK) {
+        const lz_node *faulting = NULL;
+        int fault = lz_program_run(prog, box->rank, box->count, data, out, &faulting);
+        if (fault == LZ_FAULT_NEGATIVE_POWER)
+            st = lz_ctx_fail(ctx, LZ_EVALUE, faulting->line, faulting->column,
+                             "Integers to negative integer powers are not allowed");
+    }
+    for (int i = 0; i < made; i++)
+        lz_free(ctx, bufs[i]);
+    return st;
+}
+
+/* ---- sources ----------------------------------------------------------------------- */
+
+static bool
+same_box(const lz_box *a, const lz_box *b)
+{
+    if (a->rank != b->rank)
+        return false;
+    for (int k = 0; k < a->rank; k++)
+        if (a->start[k] != b->start[k] || a->count[k] != b->count[k] || (a->count[k] > 1 && a->step[k] != b->step[k]))
+            return false;
+    return true;
+}
+
+static lz_status
+eval_source(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    const lz_source *src = ev->g->sources[n->source];
+    int64_t nelem;
+    lz_box_nelem(box, &nelem);
+    size_t bytes = (size_t)nelem * lz_dtype_size(n->dtype);
+    lz_memo *m = ev->memo ? &ev->memo[n->source] : NULL;
+    if (m && m->data && same_box(&m->box, box)) {
+        memcpy(out, m->data, bytes);
+        return LZ_OK;
+    }
+    lz_status st = src->ops->read(src, ev->ctx, box, out);
+    if (st != LZ_OK) {
+        if (lz_ctx_error(ev->ctx)->code == LZ_OK) /* a source that failed without saying why */
+            lz_ctx_fail(ev->ctx, LZ_ESOURCE, n->line, n->column, "reading an operand failed");
+        return st;
+    }
+    if (m) { /* keep it for the other roots of this piece */
+        lz_free(ev->ctx, m->data);
+        if ((m->data = lz_alloc(ev->ctx, bytes))) {
+            memcpy(m->data, out, bytes);
+            m->box = *box;
+        } else {
+            lz_ctx_clear_error(ev->ctx); /* the memo is an optimisation only */
+        }
+    }
+    return LZ_OK;
+}
+
+static lz_status
+eval_const(const lz_node *n, const lz_box *box, void *out)
+{
+    int64_t nelem;
+    lz_box_nelem(box, &nelem);
+    size_t isz = lz_dtype_size(n->dtype);
+    char one[8];
+    lz_scalar_store(&n->value, n->dtype, one);
+    for (int64_t i = 0; i < nelem; i++)
+        memcpy((char *)out + i * (int64_t)isz, one, isz);
+    return LZ_OK;
+}
+
+/* ---- views --------------------------------------------------------------------------- */
+
+static lz_status
+eval_view(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    const lz_node *x = n->in[0];
+    const lz_view *v = n->view;
+    lz_box ib = {.rank = x->rank};
+    bool flip[LZ_MAX_RANK] = {false};
+    for (int a = 0; a < x->rank; a++) {
+        ib.start[a] = v->fixed[a];
+        ib.count[a] = 1;
+        ib.step[a] = 1;
+    }
+    /* Axis order must be preserved for the input's buffer to be the
+     * output's: mapped axes of extent > 1 increasing, no flips, no repeats. */
+    bool direct = true;
+    int last_axis = -1;
+    for (int k = 0; k < n->rank; k++) {
+        int a = v->in_axis[k];
+        if (a < 0)
+            continue;
+        int64_t c = box->count[k];
+        int64_t s = v->start[k] + v->step[k] * box->start[k];
+        int64_t d = v->step[k] * box->step[k];
+        if (d == 0 || c == 1) {
+            ib.start[a] = s;
+            direct = direct && (d != 0 || c == 1);
+            if (d == 0 && c > 1)
+                direct = false;
+            continue;
+        }
+        if (d > 0) {
+            ib.start[a] = s;
+            ib.step[a] = d;
+        } else {
+            ib.start[a] = s + d * (c - 1);
+            ib.step[a] = -d;
+            flip[a] = true;
+            direct = false;
+        }
+        ib.count[a] = c;
+        if (a < last_axis)
+            direct = false;
+        last_axis = a;
+    }
+    if (direct)
+        return lz_eval_node(ev, x, &ib, out);
+    int64_t nelem;
+    lz_box_nelem(&ib, &nelem);
+    size_t isz = lz_dtype_size(x->dtype);
+    void *tmp = lz_alloc(ev->ctx, (size_t)nelem * isz);
+    if (!tmp)
+        return LZ_ENOMEM;
+    lz_status st = lz_eval_node(ev, x, &ib, tmp);
+    if (st == LZ_OK) {
+        int64_t xs[LZ_MAX_RANK], stride[LZ_MAX_RANK], base = 0;
+        int64_t s = 1;
+        for (int a = x->rank - 1; a >= 0; a--) {
+            xs[a] = s;
+            s *= ib.count[a];
+            if (flip[a])
+                base += (ib.count[a] - 1) * xs[a];
+        }
+        for (int k = 0; k < n->rank; k++) {
+            int a = v->in_axis[k];
+            stride[k] = (a < 0 || ib.count[a] == 1) ? 0 : flip[a] ? -xs[a] : xs[a];
+        }
+        lz_strided_copy(out, (char *)tmp + base * (int64_t)isz, n->rank, box->count, stride, isz);
+    }
+    lz_free(ev->ctx, tmp);
+    return st;
+}
+
+/* ---- concat -------------------------------------------------------------------------- */
+
+static lz_status
+eval_concat(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    int axis = n->concat_axis;
+    int64_t b = box->start[axis], t = box->step[axis], c = box->count[axis];
+    int64_t inner = 1, outer = 1;
+    for (int k = axis + 1; k < n->rank; k++)
+        inner *= box->count[k];
+    for (int k = 0; k < axis; k++)
+        outer *= box->count[k];
+    size_t isz = lz_dtype_size(n->dtype);
+    int64_t o = 0; /* where the current input starts along the axis */
+    for (int i = 0; i < n->nin; i++) {
+        const lz_node *x = n->in[i];
+        int64_t e = x->shape[axis];
+        int64_t lo = o, hi = o + e - 1;
+        o += e;
+        if (e == 0 || hi < b)
+            continue;
+        /* The box's indices b + t*j that fall in [lo, hi]. */
+        int64_t j_first = b >= lo ? 0 : (lo - b + t - 1) / t;
+        int64_t j_last = (hi - b) / t;
+        if (j_last > c - 1)
+            j_last = c - 1;
+        if (j_first > j_last)
+            continue;
+        lz_box sub = *box;
+        sub.start[axis] = b + t * j_first - lo;
+        sub.count[axis] = j_last - j_first + 1;
+        char *slab = (char *)out + j_first * inner * (int64_t)isz;
+        lz_status st;
+        if (outer == 1) { /* the slab is one contiguous run of the output */
+            st = lz_eval_node(ev, x, &sub, slab);
+        } else {
+            int64_t nelem = outer * sub.count[axis] * inner;
+            char *tmp = lz_alloc(ev->ctx, (size_t)nelem * isz);
+            if (!tmp)
+                return LZ_ENOMEM;
+            st = lz_eval_node(ev, x, &sub, tmp);
+            size_t run = (size_t)(sub.count[axis] * inner) * isz;
+            for (int64_t r = 0; st == LZ_OK && r < outer; r++)
+                memcpy(slab + r * c * inner * (int64_t)isz, tmp + r * (int64_t)run, run);
+            lz_free(ev->ctx, tmp);
+        }
+        if (st)
+            return st;
+    }
+    return LZ_OK;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
 lz_status
-lz_graph_eval(lz_graph *g, const lz_box *box, void *out)
+lz_eval_node(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    int64_t nelem;
+    if (!lz_box_nelem(box, &nelem))
+        return lz_ctx_fail(ev->ctx, LZ_ELIMIT, n->line, n->column, "a box has more than 2^63 elements");
+    if (nelem == 0)
+        return LZ_OK;
+    switch (n->kind) {
+    case LZ_NODE_SOURCE:
+        return eval_source(ev, n, box, out);
+    case LZ_NODE_CONST:
+        if (!ev->g->programs[n->id])
+            return eval_const(n, box, out);
+        return eval_region(ev, n, box, out);
+    case LZ_NODE_CAST:
+    case LZ_NODE_UFUNC:
+        return eval_region(ev, n, box, out);
+    case LZ_NODE_VIEW:
+        return eval_view(ev, n, box, out);
+    case LZ_NODE_CONCAT:
+        return eval_concat(ev, n, box, out);
+    case LZ_NODE_REDUCE:
+        return lz_eval_reductions(ev, &n, 1, box, &out);
+    }
+    return lz_ctx_fail(ev->ctx, LZ_EINTERNAL, n->line, n->column, "unknown node kind %d", (int)n->kind);
+}
+
+/* ---- planning -------------------------------------------------------------------------- */
+
+/* The storage chunk of the dominant source seen from node n's axes (0: no
+ * grid on that axis): through elementwise regions from the largest leaf of
+ * n's own shape, through unit-step views, concats (off the joined axis) and
+ * the kept axes of reductions. */
+static void
+node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
+{
+    for (int k = 0; k < n->rank; k++)
+        grid[k] = 0;
+    switch (n->kind) {
+    case LZ_NODE_SOURCE: {
+        const lz_source *src = ev->g->sources[n->source];
+        for (int k = 0; k < n->rank; k++)
+            grid[k] = src->chunk[k];
+        return;
+    }
+    case LZ_NODE_CONST:
+    case LZ_NODE_CAST:
+    case LZ_NODE_UFUNC: {
+        const lz_program *p = ev->g->programs[n->id];
+        for (int i = 0; p && i < lz_program_leaf_count(p); i++) {
+            const lz_node *leaf = lz_program_leaf(p, i);
+            bool aligned = leaf->rank == n->rank;
+            for (int k = 0; aligned && k < n->rank; k++)
+                aligned = leaf->shape[k] == n->shape[k];
+            if (aligned) {
+                node_grid(ev, leaf, grid);
+                return;
+            }
+        }
+        return;
+    }
+    case LZ_NODE_VIEW: {
+        int64_t in[LZ_MAX_RANK];
+        node_grid(ev, n->in[0], in);
+        for (int k = 0; k < n->rank; k++) {
+            int a = n->view->in_axis[k];
+            if (a >= 0 && (n->view->step[k] == 1 || n->view->step[k] == -1) && in[a] > 0)
+                grid[k] = in[a];
+        }
+        return;
+    }
+    case LZ_NODE_CONCAT:
+        node_grid(ev, n->in[0], grid);
+        grid[n->concat_axis] = 0;
+        return;
+    case LZ_NODE_REDUCE: {
+        int64_t in[LZ_MAX_RANK];
+        node_grid(ev, n->in[0], in);
+        for (int a = 0, k = 0; a < n->in[0]->rank; a++) {
+            if (!n->reduce->axis[a])
+                grid[k++] = in[a];
+            else if (n->reduce->keepdims)
+                grid[k++] = 0;
+        }
+        return;
+    }
+    }
+}
+
+/* Cut `box` into C-order pieces of at most max_elems elements whose runs
+ * along the cut axis start and end on the grid of that axis (when it has
+ * one and the box's step there is 1): a piece then covers whole chunks and
+ * no chunk is read by two pieces. */
+typedef struct planner {
+    lz_box_pieces it;       /* the plain cut */
+    int64_t grid;           /* grid along it.axis, or 0 */
+} planner;
+
+static void
+planner_init(planner *p, const lz_box *box, int64_t max_elems, const int64_t *grid)
+{
+    lz_box_pieces_init(&p->it, box, max_elems);
+    p->grid = 0;
+    int a = p->it.axis;
+    if (a >= 0 && !p->it.done && grid[a] > 1 && box->step[a] == 1 && p->it.run >= grid[a]) {
+        p->grid = grid[a];
+        p->it.run -= p->it.run % grid[a];
+    }
+}
+
+static bool
+planner_next(planner *p, lz_box *piece, int64_t *offset)
+{
+    int a = p->it.axis;
+    if (p->grid > 0 && !p->it.done) {
+        /* Shorten the run so that it ends on a grid line. */
+        int64_t pos = p->it.box.start[a] + p->it.index[a];
+        int64_t run = p->it.run - pos % p->grid;
+        int64_t saved = p->it.run;
+        p->it.run = run > 0 ? run : p->it.run;
+        bool more = lz_box_pieces_next(&p->it, piece, offset);
+        p->it.run = saved;
+        return more;
+    }
+    return lz_box_pieces_next(&p->it, piece, offset);
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+static lz_status
+evaluator_init(lz_evaluator *ev, lz_graph *g, bool share_reads)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->g = g;
+    ev->ctx = g->ctx;
+    if (!(ev->cost = lz_alloc(g->ctx, (size_t)g->nnodes * sizeof *ev->cost)))
+        return LZ_ENOMEM;
+    for (int i = 0; i < g->nnodes; i++)
+        ev->cost[i] = (size_t)-1;
+    if (share_reads && g->nsources && !(ev->memo = lz_calloc(g->ctx, g->nsources, sizeof *ev->memo)))
+        return LZ_ENOMEM;
+    return LZ_OK;
+}
+
+static void
+memo_clear(lz_evaluator *ev)
+{
+    for (size_t i = 0; ev->memo && i < ev->g->nsources; i++) {
+        lz_free(ev->ctx, ev->memo[i].data);
+        ev->memo[i].data = NULL;
+    }
+}
+
+static void
+evaluator_destroy(lz_evaluator *ev)
+{
+    memo_clear(ev);
+    lz_free(ev->ctx, ev->memo);
+    lz_free(ev->ctx, ev->cost);
+}
+
+lz_status
+lz_graph_eval_many(lz_graph *g, const lz_box *box, void *const *outs)
 {
     lz_ctx *ctx = g->ctx;
-    const lz_node *root = g->root;
-    lz_status st = lz_box_check(ctx, box, root->rank, root->shape, "requested box");
-    if (st)
-        return st;
+    for (int r = 0; r < g->nroots; r++) {
+        lz_status st = lz_box_check(ctx, box, g->roots[r]->rank, g->roots[r]->shape, "requested box");
+        if (st)
+            return st;
+    }
     int64_t nelem;
     if (!lz_box_nelem(box, &nelem))
         return lz_ctx_fail(ctx, LZ_ELIMIT, 0, 0, "requested box has more than 2^63 elements");
     if (nelem == 0)
         return LZ_OK;
-
-    lz_program *prog = g->program;
-    int nleaves = lz_program_leaf_count(prog);
-    /* Budget: what the program's tiles leave, shared by the leaf buffers in
-     * proportion to their element sizes; at least one tile per piece. */
-    size_t per_elem = 0;
-    for (int i = 0; i < nleaves; i++)
-        per_elem += lz_dtype_size(lz_program_leaf(prog, i)->dtype);
-    size_t budget = ctx->config.memory_bytes;
-    size_t fixed = lz_program_scratch_bytes(prog);
+    lz_evaluator ev;
+    lz_status st = evaluator_init(&ev, g, g->nroots > 1);
+    /* Reductions of one input over the same axes share a scan. */
+    bool one_scan = g->nroots > 1;
+    for (int r = 0; one_scan && r < g->nroots; r++)
+        one_scan = g->roots[r]->kind == LZ_NODE_REDUCE && lz_reduce_same_scan(g->roots[0], g->roots[r]);
+    /* Pieces: every root's temporaries for one piece within half the budget. */
+    size_t per = 0;
+    for (int r = 0; st == LZ_OK && r < g->nroots; r++)
+        per += lz_node_cost(&ev, g->roots[r]);
     int64_t max_elems = nelem;
-    if (per_elem > 0) {
-        size_t avail = budget > fixed ? budget - fixed : 0;
-        int64_t fit = (int64_t)(avail / per_elem);
-        if (fit < LZ_TILE)
-            fit = LZ_TILE;
-        if (fit < max_elems)
-            max_elems = fit;
+    if (per > 0) {
+        int64_t fit = (int64_t)(ctx->config.memory_bytes / 2 / per);
+        max_elems = fit < 1 ? 1 : fit < max_elems ? fit : max_elems;
     }
-
-    void **bufs = NULL;
-    lz_leaf_data *data = NULL;
-    if (nleaves > 0) {
-        bufs = lz_calloc(ctx, (size_t)nleaves, sizeof *bufs);
-        data = lz_calloc(ctx, (size_t)nleaves, sizeof *data);
-        if (!bufs || !data)
-            st = LZ_ENOMEM;
-        for (int i = 0; st == LZ_OK && i < nleaves; i++) {
-            size_t isz = lz_dtype_size(lz_program_leaf(prog, i)->dtype);
-            if (!(bufs[i] = lz_alloc(ctx, (size_t)max_elems * isz)))
-                st = LZ_ENOMEM;
-        }
-    }
-
-    lz_box_pieces it;
+    int64_t grid[LZ_MAX_RANK];
+    node_grid(&ev, g->roots[0], grid);
+    planner p;
+    planner_init(&p, box, max_elems, grid);
     lz_box piece;
     int64_t offset;
-    size_t out_isz = lz_dtype_size(root->dtype);
-    lz_box_pieces_init(&it, box, max_elems);
-    while (st == LZ_OK && lz_box_pieces_next(&it, &piece, &offset)) {
-        for (int i = 0; i < nleaves; i++) {
-            const lz_node *leaf = lz_program_leaf(prog, i);
-            lz_box lbox;
-            leaf_box(leaf, &piece, &lbox, data[i].stride);
-            const lz_source *src = g->sources[leaf->source];
-            if ((st = src->ops->read(src, ctx, &lbox, bufs[i]))) {
-                if (ctx->error.code == LZ_OK) /* a source that failed without saying why */
-                    lz_ctx_fail(ctx, LZ_ESOURCE, leaf->line, leaf->column, "reading an operand failed");
-                break;
-            }
-            data[i].base = bufs[i];
+    while (st == LZ_OK && planner_next(&p, &piece, &offset)) {
+        void *piece_outs[g->nroots];
+        for (int r = 0; r < g->nroots; r++)
+            piece_outs[r] = (char *)outs[r] + offset * (int64_t)lz_dtype_size(g->roots[r]->dtype);
+        if (one_scan) {
+            st = lz_eval_reductions(&ev, (const lz_node *const *)g->roots, g->nroots, &piece, piece_outs);
+        } else {
+            for (int r = 0; st == LZ_OK && r < g->nroots; r++)
+                st = lz_eval_node(&ev, g->roots[r], &piece, piece_outs[r]);
         }
-        if (st == LZ_OK)
-            lz_program_run(prog, piece.rank, piece.count, data, (char *)out + offset * (int64_t)out_isz);
+        memo_clear(&ev);
     }
-    for (int i = 0; bufs && i < nleaves; i++)
-        lz_free(ctx, bufs[i]);
-    lz_free(ctx, bufs);
-    lz_free(ctx, data);
+    evaluator_destroy(&ev);
     return st;
+}
+
+lz_status
+lz_graph_eval(lz_graph *g, const lz_box *box, void *out)
+{
+    if (g->nroots == 1)
+        return lz_graph_eval_many(g, box, &out);
+    /* Root 0 alone, of a graph with several. */
+    lz_graph one = *g;
+    one.nroots = 1;
+    return lz_graph_eval_many(&one, box, &out);
 }

@@ -1,10 +1,14 @@
 /* lz_graph.h — the typed expression graph (internal).
  *
- * Binding turns the syntax tree into nodes that each know their element type
- * and shape. Literals stay "weak" (untyped, NEP 50) until an operation gives
- * them the type of their partner; operations on weak constants alone are
- * folded at bind time. Every operation's inputs are cast explicitly (CAST
- * nodes) to the type its loop runs in, so the evaluator never guesses.
+ * Binding (lz_bind.c) turns the syntax tree into nodes that each know their
+ * element type and shape. Literals stay "weak" (untyped, NEP 50) until an
+ * operation gives them the type of their partner; operators on literals
+ * alone are folded with Python's semantics (lz_weak.c). Every elementwise
+ * operation's inputs are cast explicitly (CAST nodes) to the types of the
+ * inner loop numpy would choose (lz_resolve.c), so the evaluator never
+ * guesses. Index maps — slicing, integer indices, new axes, transposes,
+ * squeezes, broadcasts — compose into one VIEW over a non-view node, so a
+ * slice of a slice of a source is one strided read.
  */
 #ifndef LZ_GRAPH_H
 #define LZ_GRAPH_H
@@ -12,13 +16,45 @@
 #include "lz_arena.h"
 #include "lz_dtype.h"
 #include "lz_kernel.h"
+#include "lz_resolve.h"
 
 typedef enum lz_node_kind {
     LZ_NODE_SOURCE, /* an operand: reads from graph->sources[source] */
-    LZ_NODE_CONST,  /* a scalar broadcast to any shape */
-    LZ_NODE_CAST,   /* in[0] converted to dtype */
-    LZ_NODE_UFUNC,  /* elementwise ufunc over in[0..nin-1], all of one type */
+    LZ_NODE_CONST,  /* a scalar, broadcast to the node's shape */
+    LZ_NODE_CAST,   /* in[0] converted to dtype (numpy's unsafe casting) */
+    LZ_NODE_UFUNC,  /* elementwise ufunc over in[0..nin-1], with loop */
+    LZ_NODE_VIEW,   /* an affine index map over in[0] */
+    LZ_NODE_CONCAT, /* in[0..nin-1] joined along concat_axis */
+    LZ_NODE_REDUCE, /* a reduction of in[0] over some of its axes */
 } lz_node_kind;
+
+/* An index map. Output axis k reads input axis in_axis[k] at index
+ * start[k] + step[k] * i for output index i (step may be negative, or 0 to
+ * broadcast an input axis of extent 1); in_axis[k] == -1 marks an axis the
+ * input does not have (a new axis, or one broadcast in front). Input axes
+ * that no output axis reads are held at fixed[axis]. */
+typedef struct lz_view {
+    int in_axis[LZ_MAX_RANK];   /* per output axis */
+    int64_t start[LZ_MAX_RANK]; /* per output axis */
+    int64_t step[LZ_MAX_RANK];  /* per output axis */
+    int64_t fixed[LZ_MAX_RANK]; /* per input axis, when not read by an output axis */
+} lz_view;
+
+/* The reductions of lz_reduce.def. */
+typedef enum lz_reduce_op {
+#define LZ_REDUCTION(id, name, nan_name) LZ_RED_##id,
+#include "lz_reduce.def"
+#undef LZ_REDUCTION
+    LZ_REDUCE_COUNT
+} lz_reduce_op;
+
+typedef struct lz_reduction {
+    lz_reduce_op op;          /* what to compute */
+    bool skipna;              /* the nan* form: NaN elements are left out */
+    bool axis[LZ_MAX_RANK];   /* per input axis: reduced */
+    bool keepdims;            /* reduced axes stay, with extent 1 */
+    int64_t ddof;             /* var and std: delta degrees of freedom */
+} lz_reduction;
 
 typedef struct lz_node lz_node;
 struct lz_node {
@@ -30,21 +66,53 @@ struct lz_node {
     lz_scalar value;            /* CONST only */
     int source;                 /* SOURCE only: index into graph->sources */
     lz_ufunc ufunc;             /* UFUNC only */
+    lz_loop loop;               /* UFUNC only: the inner loop (inputs already cast) */
+    lz_view *view;              /* VIEW only */
+    int concat_axis;            /* CONCAT only */
+    lz_reduction *reduce;       /* REDUCE only */
     int nin;                    /* number of inputs */
-    lz_node *in[3];             /* inputs */
+    lz_node **in;               /* inputs */
     int line;                   /* where in the text the node comes from */
     int column;
     int id;                     /* 0..graph->nnodes-1, for per-node tables */
 };
 
+struct lz_program;
+
 struct lz_graph {
     lz_ctx *ctx;                  /* owner of all memory */
     lz_arena arena;               /* nodes */
-    lz_node *root;                /* the result */
+    lz_node **roots;              /* the results (one per expression) */
+    int nroots;
     int nnodes;                   /* nodes made so far (ids are below this) */
-    const lz_source **sources;    /* one per operand, borrowed */
+    const lz_source **sources;    /* distinct sources, borrowed */
+    lz_node **source_nodes;       /* the SOURCE node of each */
     size_t nsources;
-    struct lz_program *program;   /* compiled fused program (lz_vm.c) */
+    size_t cap_sources;
+    struct lz_program **programs; /* per node id: fused program of an elementwise
+                                     region rooted there, else NULL */
 };
+
+/* Whether a node is evaluated inside fused elementwise programs. */
+static inline bool
+lz_node_is_elementwise(const lz_node *n)
+{
+    return n->kind == LZ_NODE_CONST || n->kind == LZ_NODE_CAST || n->kind == LZ_NODE_UFUNC;
+}
+
+/* Make a node of `kind` with `nin` input slots (zeroed), in the graph's
+ * arena; NULL on failure (recorded on the context). */
+lz_node *lz_node_new(lz_graph *g, lz_node_kind kind, int nin, int line, int column);
+
+/* The SOURCE node of `src` in the graph, made on first use: one node per
+ * source, across all the graph's expressions. */
+lz_status lz_graph_source_node(lz_graph *g, const lz_source *src, int line, int column, const char *label,
+                               lz_node **out);
+/* Bind one expression into a root (lz_bind.c). */
+lz_status lz_bind_expression(lz_graph *g, const struct lz_expr *expr, const lz_source *const *sources,
+                             lz_node **root);
+
+/* Compile the fused programs of every elementwise region (lz_vm.c). */
+lz_status lz_graph_compile(lz_graph *g);
 
 #endif

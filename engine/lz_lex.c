@@ -1,7 +1,6 @@
 /* lz_lex.c — the lexer: bytes to tokens with line and column. */
 #include "lz_lex.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,23 +86,23 @@ lex_number(lz_lexer *lx, lz_token *tok)
         return lex_fail(lx, tok, "number literal is too long%s", "");
     memcpy(buf, lx->pos, tok->len);
     buf[tok->len] = '\0';
-    errno = 0;
     if (is_float) {
         tok->kind = LZ_T_FLOAT;
         tok->value.kind = LZ_KIND_FLOAT;
         tok->value.v.f = strtod(buf, NULL); /* overflow gives inf, as Python's float('1e999') */
     } else {
+        /* Integers are Python's, unbounded; 127 bits hold every literal an
+         * integer array can meet (see lz_int128). */
         tok->kind = LZ_T_INT;
-        unsigned long long u = strtoull(buf, NULL, 10);
-        if (errno == ERANGE)
-            return lex_fail(lx, tok, "integer literal %s does not fit in 64 bits", buf);
-        if (u <= (unsigned long long)INT64_MAX) {
-            tok->value.kind = LZ_KIND_INT;
-            tok->value.v.i = (int64_t)u;
-        } else {
-            tok->value.kind = LZ_KIND_UINT;
-            tok->value.v.u = (uint64_t)u;
+        tok->value.kind = LZ_KIND_INT;
+        lz_int128 v = 0;
+        const lz_int128 limit = ~(__extension__(unsigned __int128)0) >> 1;
+        for (const char *d = buf; *d; d++) {
+            if (v > (limit - (*d - '0')) / 10)
+                return lex_fail(lx, tok, "integer literal %s is too large (h5lazy's limit is 2**127 - 1)", buf);
+            v = v * 10 + (*d - '0');
         }
+        tok->value.v.i = v;
     }
     lx->pos = p;
     return LZ_OK;

@@ -21,19 +21,20 @@ typedef struct slot {
 typedef enum op_kind {
     OP_GATHER,  /* dst <- broadcast leaf `leaf` */
     OP_CONVERT, /* dst <- convert(a) */
-    OP_UNARY,   /* dst <- f1(a) */
-    OP_BINARY,  /* dst <- f2(a, b) */
+    OP_KERNEL,  /* dst <- fn(in[0..nin-1]) */
     OP_COPY,    /* dst <- a (the root is a leaf or a constant) */
 } op_kind;
 
 typedef struct instr {
     op_kind op;          /* what to do */
-    int dst, a, b;       /* slot indices */
+    int dst, a;          /* slot indices */
+    int in[3];           /* OP_KERNEL: input slots */
+    int nin;             /* OP_KERNEL */
     int leaf;            /* OP_GATHER */
     size_t itemsize;     /* OP_GATHER, OP_COPY: element size */
     lz_convert_fn conv;  /* OP_CONVERT */
-    lz_kernel1 f1;       /* OP_UNARY */
-    lz_kernel2 f2;       /* OP_BINARY */
+    lz_kernel_fn fn;     /* OP_KERNEL */
+    const lz_node *node; /* OP_KERNEL: for fault messages */
 } instr;
 
 struct lz_program {
@@ -62,16 +63,18 @@ typedef struct compiler {
     int cap_slots, cap_code, cap_leaves;
 } compiler;
 
+/* Leaves are everything the program does not compute itself: they are
+ * evaluated into buffers before it runs. */
 static bool
 is_leaf(const lz_node *n)
 {
-    return n->kind == LZ_NODE_SOURCE;
+    return !lz_node_is_elementwise(n);
 }
 
 /* Whether a node's buffer lines up element for element with the output
  * (no broadcasting), so it can be read in place. */
 static bool
-same_shape(const lz_node *n, const lz_program *p)
+aligned_with_root(const lz_node *n, const lz_program *p)
 {
     if (n->rank != p->root_rank)
         return false;
@@ -195,7 +198,7 @@ compile_node(compiler *c, const lz_node *n)
         if ((st = add_leaf(c, n, &leaf)))
             return st;
         size_t isz = lz_dtype_size(n->dtype);
-        if (same_shape(n, p)) {
+        if (aligned_with_root(n, p)) {
             st = new_slot(c, (slot){.kind = SLOT_VIEW, .leaf = leaf, .itemsize = isz}, &s);
         } else if ((st = scratch_slot(c, &s)) == LZ_OK) {
             st = emit(c, (instr){.op = OP_GATHER, .dst = s, .leaf = leaf, .itemsize = isz});
@@ -207,35 +210,35 @@ compile_node(compiler *c, const lz_node *n)
         for (int i = 0; i < n->nin; i++)
             if ((st = compile_node(c, n->in[i])))
                 return st;
-        int a = c->node_slot[n->in[0]->id];
-        int b = n->nin > 1 ? c->node_slot[n->in[1]->id] : -1;
-        if (n->kind == LZ_NODE_CAST) {
-            /* Converting in place is unsafe when sizes differ, so take the
-             * destination before releasing the input. */
-            if ((st = scratch_slot(c, &s)))
-                return st;
-            release(c, n->in[0]);
-            lz_convert_fn f = lz_kernel_convert(n->dtype, n->in[0]->dtype);
-            st = emit(c, (instr){.op = OP_CONVERT, .dst = s, .a = a, .conv = f});
-        } else {
-            lz_dtype in = n->in[0]->dtype;
-            for (int i = 0; i < n->nin; i++)
+        int ins[3];
+        for (int i = 0; i < n->nin; i++)
+            ins[i] = c->node_slot[n->in[i]->id];
+        /* The result may reuse an input's slot only when that input's
+         * elements are at least as wide: kernels read element i before
+         * writing element i, which then cannot reach unread input. So wider
+         * results (a conversion to a wider type, where's float from a bool
+         * condition) take their slot before the narrower inputs are let go. */
+        size_t out_size = lz_dtype_size(n->dtype);
+        for (int i = 0; i < n->nin; i++)
+            if (lz_dtype_size(n->in[i]->dtype) >= out_size && n->kind != LZ_NODE_CAST)
                 release(c, n->in[i]);
-            if ((st = scratch_slot(c, &s)))
-                return st;
-            if (n->nin == 1) {
-                lz_kernel1 f = lz_kernel_unary(n->ufunc, in);
-                if (!f)
-                    return lz_ctx_fail(c->ctx, LZ_EINTERNAL, n->line, n->column,
-                                       "no %s loop for %s", lz_ufunc_name(n->ufunc), lz_dtype_name(in));
-                st = emit(c, (instr){.op = OP_UNARY, .dst = s, .a = a, .f1 = f});
-            } else {
-                lz_kernel2 f = lz_kernel_binary(n->ufunc, in);
-                if (!f)
-                    return lz_ctx_fail(c->ctx, LZ_EINTERNAL, n->line, n->column,
-                                       "no %s loop for %s", lz_ufunc_name(n->ufunc), lz_dtype_name(in));
-                st = emit(c, (instr){.op = OP_BINARY, .dst = s, .a = a, .b = b, .f2 = f});
-            }
+        if ((st = scratch_slot(c, &s)))
+            return st;
+        for (int i = 0; i < n->nin; i++)
+            if (lz_dtype_size(n->in[i]->dtype) < out_size || n->kind == LZ_NODE_CAST)
+                release(c, n->in[i]);
+        if (n->kind == LZ_NODE_CAST) {
+            lz_convert_fn f = lz_kernel_convert(n->dtype, n->in[0]->dtype);
+            st = emit(c, (instr){.op = OP_CONVERT, .dst = s, .a = ins[0], .conv = f});
+        } else {
+            lz_kernel_fn f = lz_kernel_find(n->ufunc, &n->loop);
+            if (!f)
+                return lz_ctx_fail(c->ctx, LZ_EINTERNAL, n->line, n->column, "no kernel for %s",
+                                   lz_ufunc_name(n->ufunc));
+            instr in = {.op = OP_KERNEL, .dst = s, .nin = n->nin, .fn = f, .node = n};
+            for (int i = 0; i < n->nin; i++)
+                in.in[i] = ins[i];
+            st = emit(c, in);
         }
     }
     if (st == LZ_OK)
@@ -406,8 +409,9 @@ gather(char *dst, const lz_leaf_data *leaf, size_t itemsize, int rank, const int
     }
 }
 
-void
-lz_program_run(lz_program *p, int rank, const int64_t *count, const lz_leaf_data *leaves, void *out)
+int
+lz_program_run(lz_program *p, int rank, const int64_t *count, const lz_leaf_data *leaves, void *out,
+               const lz_node **faulting)
 {
     int64_t n = 1;
     for (int k = 0; k < rank; k++)
@@ -433,16 +437,58 @@ lz_program_run(lz_program *p, int rank, const int64_t *count, const lz_leaf_data
             case OP_CONVERT:
                 in->conv(ptr[in->dst], ptr[in->a], len);
                 break;
-            case OP_UNARY:
-                in->f1(ptr[in->dst], ptr[in->a], len);
+            case OP_KERNEL: {
+                const void *args[3] = {in->nin > 0 ? ptr[in->in[0]] : NULL, in->nin > 1 ? ptr[in->in[1]] : NULL,
+                                       in->nin > 2 ? ptr[in->in[2]] : NULL};
+                int fault = LZ_FAULT_NONE;
+                in->fn(ptr[in->dst], args, len, &fault);
+                if (fault) {
+                    *faulting = in->node;
+                    return fault;
+                }
                 break;
-            case OP_BINARY:
-                in->f2(ptr[in->dst], ptr[in->a], ptr[in->b], len);
-                break;
+            }
             case OP_COPY:
                 memmove(ptr[in->dst], ptr[in->a], len * in->itemsize);
                 break;
             }
         }
     }
+    return LZ_FAULT_NONE;
+}
+
+/* ---- all programs of a graph --------------------------------------------------------- */
+
+/* Visit the graph below `n`; an elementwise node whose parent is not
+ * elementwise (or that is a root) starts a region and gets a program. */
+static lz_status
+compile_regions(lz_graph *g, const lz_node *n, bool parent_elementwise, uint8_t *visited)
+{
+    bool elementwise = lz_node_is_elementwise(n);
+    if (elementwise && !parent_elementwise && !g->programs[n->id]) {
+        lz_status st = lz_program_new(g->ctx, n, g->nnodes, &g->programs[n->id]);
+        if (st)
+            return st;
+    }
+    if (visited[n->id])
+        return LZ_OK;
+    visited[n->id] = 1;
+    for (int i = 0; i < n->nin; i++) {
+        lz_status st = compile_regions(g, n->in[i], elementwise, visited);
+        if (st)
+            return st;
+    }
+    return LZ_OK;
+}
+
+lz_status
+lz_graph_compile(lz_graph *g)
+{
+    g->programs = lz_calloc(g->ctx, (size_t)g->nnodes, sizeof *g->programs);
+    uint8_t *visited = lz_calloc(g->ctx, (size_t)g->nnodes, 1);
+    lz_status st = g->programs && visited ? LZ_OK : LZ_ENOMEM;
+    for (int r = 0; st == LZ_OK && r < g->nroots; r++)
+        st = compile_regions(g, g->roots[r], false, visited);
+    lz_free(g->ctx, visited);
+    return st;
 }

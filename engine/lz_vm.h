@@ -6,8 +6,8 @@
  * reused as soon as their last reader has run. Running the program over a
  * block walks the block in tiles of LZ_TILE elements and runs all
  * instructions on each tile, so no temporary is ever larger than a tile.
- * Leaves (sources, and later any node evaluated outside the program) are
- * read from dense buffers the caller filled for the block.
+ * Leaves (every node that is not elementwise: sources, views, concats,
+ * reductions) are read from dense buffers the caller filled for the block.
  */
 #ifndef LZ_VM_H
 #define LZ_VM_H
@@ -40,8 +40,9 @@ const lz_node *lz_program_leaf(const lz_program *prog, int i);
 size_t lz_program_scratch_bytes(const lz_program *prog);
 
 /* Compute a block with `rank` axes of extents `count` into `out` (dense,
- * dtype of the root), reading leaves[i] for leaf i. */
-void lz_program_run(lz_program *prog, int rank, const int64_t *count, const lz_leaf_data *leaves,
-                    void *out);
+ * dtype of the root), reading leaves[i] for leaf i. Returns LZ_FAULT_NONE,
+ * or the fault a kernel reported (and which node in *faulting). */
+int lz_program_run(lz_program *prog, int rank, const int64_t *count, const lz_leaf_data *leaves, void *out,
+                   const lz_node **faulting);
 
 #endif

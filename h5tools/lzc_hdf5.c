@@ -45,13 +45,13 @@ lzc_connector_fapl(const char *prog)
         H5Eclear2(H5E_DEFAULT);
         return H5I_INVALID_HID;
     }
+    /* The connector ID stays open for the life of the process (HDF5's
+     * shutdown releases it): files and FAPLs hold no reference of their own. */
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_vol(fapl, vol, NULL) < 0) {
         lzc_report(prog, "cannot set up file access", NULL, NULL);
-        H5VLclose(vol);
         return H5I_INVALID_HID;
     }
-    H5VLclose(vol);
     return fapl;
 }
 

@@ -111,8 +111,15 @@ void lzv_error_push(const char *func, int line, lz_status code, const char *fmt,
  * restore puts it back and releases it. */
 hid_t lzv_stack_save(void);
 void lzv_stack_restore(hid_t saved);
+/* Reduce the current stack to its innermost frame, the cause. For failures
+ * of nested public calls (opening an operand file), whose dozens of frames
+ * would otherwise fill HDF5's 32-frame stack and crowd out ours. */
+void lzv_stack_keep_cause(void);
 
 /* ---- optional operations (lzv_plugin.c) --------------------------------- */
+
+/* Forget the connector's reference on its own ID (lzv_file.c), at terminate. */
+void lzv_file_unpin(void);
 
 /* The value HDF5 assigned to H5LAZY_OP_DEFINE, or -1 before registration. */
 extern int lzv_op_define;

@@ -83,14 +83,64 @@ choose_chunks(h5lazy_define_args_t *a, const lz_graph *g, const lzv_operand *ops
 
 /* Handle an existing object at the name: refuse, or remove an old virtual
  * dataset when overwriting. */
+/* Whether a link exists at `path` (false, not an error, when a group on
+ * the way is missing). */
+static bool
+link_exists(lzv_obj *file, const char *path, hid_t dxpl_id)
+{
+    hbool_t exists = false;
+    H5VL_loc_params_t by_name = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_NAME};
+    by_name.loc_data.loc_by_name.name = path;
+    by_name.loc_data.loc_by_name.lapl_id = H5P_LINK_ACCESS_DEFAULT;
+    H5VL_link_specific_args_t args = {.op_type = H5VL_LINK_EXISTS};
+    args.args.exists.exists = &exists;
+    if (H5VLlink_specific(file->under_object, &by_name, file->under_vol_id, &args, dxpl_id, NULL) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return false;
+    }
+    return exists;
+}
+
+/* Create the groups on the way to `name` that do not exist yet. (The native
+ * connector takes "create intermediate groups" from the API context, which
+ * a call from inside a connector does not carry, so it is done here.) */
+static herr_t
+create_parents(lzv_obj *file, const char *name, hid_t dxpl_id)
+{
+    char path[1024];
+    size_t len = strlen(name);
+    if (len >= sizeof path) {
+        LZV_ERROR(LZ_ELIMIT, "cannot define '%s': the name is longer than %zu bytes", name, sizeof path - 1);
+        return -1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (name[i] != '/')
+            continue;
+        memcpy(path, name, i);
+        path[i] = '\0';
+        if (link_exists(file, path, dxpl_id))
+            continue;
+        void *g = H5VLgroup_create(file->under_object, &self_file, file->under_vol_id, path, H5P_LINK_CREATE_DEFAULT,
+                                   H5P_GROUP_CREATE_DEFAULT, H5P_GROUP_ACCESS_DEFAULT, dxpl_id, NULL);
+        if (!g || H5VLgroup_close(g, file->under_vol_id, dxpl_id, NULL) < 0) {
+            LZV_ERROR(LZ_ESOURCE, "cannot define '%s': group '%s' cannot be created", name, path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static herr_t
 clear_name(lzv_obj *file, h5lazy_define_args_t *a, hid_t dxpl_id)
 {
+    if (!link_exists(file, a->name, dxpl_id))
+        return create_parents(file, a->name, dxpl_id);
     void *old = H5VLdataset_open(file->under_object, &self_file, file->under_vol_id, a->name,
                                  H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
     if (!old) {
-        H5Eclear2(H5E_DEFAULT); /* nothing there (or not a dataset: creation will say) */
-        return 0;
+        H5Eclear2(H5E_DEFAULT);
+        report_text(a, LZ_EVALUE, "an object of that name exists and is not a dataset");
+        return -1;
     }
     htri_t is_virtual = lzv_definition_exists(old, file->under_vol_id, dxpl_id);
     H5VLdataset_close(old, file->under_vol_id, dxpl_id, NULL);
@@ -124,12 +174,13 @@ create_placeholder(lzv_obj *file, const char *name, const lz_graph *g, hid_t dxp
     hid_t type = lzv_file_type_of_dtype(lz_graph_dtype(g));
     hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    if (type >= 0 && space >= 0 && dcpl >= 0 && lcpl >= 0 &&
+    if (type >= 0 && space >= 0 && dcpl >= 0 &&
         H5Pset_external(dcpl, H5LAZY_PLACEHOLDER_FILE, 0, H5F_UNLIMITED) >= 0 &&
-        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0 && H5Pset_create_intermediate_group(lcpl, 1) >= 0)
-        dset = H5VLdataset_create(file->under_object, &self_file, file->under_vol_id, name, lcpl, type, space,
-                                  dcpl, H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0)
+        dset = H5VLdataset_create(file->under_object, &self_file, file->under_vol_id, name, H5P_LINK_CREATE_DEFAULT,
+                                  type, space, dcpl, H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
+    if (!dset)
+        LZV_ERROR(LZ_ESOURCE, "cannot define '%s': the placeholder dataset cannot be created", name);
     hid_t saved = dset ? H5I_INVALID_HID : lzv_stack_save();
     if (type >= 0)
         H5Tclose(type);
@@ -137,8 +188,6 @@ create_placeholder(lzv_obj *file, const char *name, const lz_graph *g, hid_t dxp
         H5Sclose(space);
     if (dcpl >= 0)
         H5Pclose(dcpl);
-    if (lcpl >= 0)
-        H5Pclose(lcpl);
     lzv_stack_restore(saved);
     return dset;
 }

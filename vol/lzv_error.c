@@ -68,3 +68,24 @@ lzv_stack_restore(hid_t saved)
     if (saved >= 0)
         H5Eset_current_stack(saved);
 }
+
+static herr_t
+innermost(unsigned n, const H5E_error2_t *err, void *data)
+{
+    if (n == 0)
+        *(H5E_error2_t *)data = *err;
+    return 0;
+}
+
+void
+lzv_stack_keep_cause(void)
+{
+    hid_t stack = H5Eget_current_stack(); /* a copy; the current one is now empty */
+    if (stack < 0)
+        return;
+    H5E_error2_t cause = {0};
+    if (H5Ewalk2(stack, H5E_WALK_UPWARD, innermost, &cause) >= 0 && cause.desc)
+        H5Epush2(H5E_DEFAULT, cause.file_name, cause.func_name, cause.line, cause.cls_id, cause.maj_num,
+                 cause.min_num, "%s", cause.desc);
+    H5Eclose_stack(stack);
+}

@@ -3,11 +3,41 @@
 #include "lzv.h"
 #include "lzv_define.h"
 
+/* HDF5 1.14.5's files and FAPLs hold no reference on the connector's ID.
+ * When a native open fails while native is the default connector (an
+ * operand file that does not exist, opened from inside our callback), the
+ * library probes every plugin and drops the probe's reference, which frees
+ * a connector whose application already closed its own ID: h5lazy would be
+ * terminated in the middle of its own call (seen in gdb:
+ * H5VL__file_open_find_connector_cb -> H5I_dec_app_ref -> terminate). One
+ * reference of our own, taken at the first file open, keeps the connector
+ * until library shutdown, which releases every ID regardless. */
+static bool pinned;
+
+static void
+pin_connector(void)
+{
+    if (pinned)
+        return;
+    hid_t id = H5VLpeek_connector_id_by_name(H5LAZY_VOL_NAME);
+    if (id >= 0 && H5Iinc_ref(id) >= 0)
+        pinned = true;
+    else
+        H5Eclear2(H5E_DEFAULT); /* registered under another name: nothing to pin */
+}
+
+void
+lzv_file_unpin(void)
+{
+    pinned = false;
+}
+
 /* Open or create through the under connector. `create` selects which. */
 static void *
 open_or_create(const char *name, unsigned flags, hid_t fcpl_id, hid_t fapl_id, hid_t dxpl_id, void **req,
                bool create)
 {
+    pin_connector();
     lzv_info *info = lzv_info_from_fapl(fapl_id);
     if (!info)
         return NULL;

@@ -245,6 +245,7 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
             return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
         o->file_id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id);
         if (o->file_id < 0) {
+            lzv_stack_keep_cause();
             lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                         "operand file '%s' of '%s' cannot be opened (looked for '%s')", op->file, vds_name,
                         name);

@@ -51,6 +51,7 @@ lzv_terminate(void)
         H5VLunregister_opt_operation(H5VL_SUBCLS_FILE, H5LAZY_OP_DEFINE);
     lzv_op_define = -1;
     lzv_error_term();
+    lzv_file_unpin();
     lzv_stack_restore(saved);
     return 0;
 }

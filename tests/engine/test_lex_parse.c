@@ -43,6 +43,7 @@ test_literals(void)
     check_tree("1 + 2.5 + 1e3 + .5 + 3.", "(add (add (add (add 1 2.5) 1000) 0.5) 3)");
     check_tree("nan + inf + true + False", "(add (add (add nan inf) true) false)");
     check_tree("18446744073709551615", "18446744073709551615");
+    check_tree("99999999999999999999", "99999999999999999999"); /* Python ints are unbounded */
     check_tree("9223372036854775807", "9223372036854775807");
     check_tree("'it\\'s'", "\"it's\"");
 }
@@ -112,8 +113,9 @@ test_syntax_errors(void)
                 "comparisons cannot be chained; write logical_and(a < b, b < c)");
     check_error("1.5x", LZ_ESYNTAX, 1, 4, "unexpected 'x' in a number");
     check_error("'abc", LZ_ESYNTAX, 1, 1, "string is not closed");
-    check_error("99999999999999999999", LZ_ESYNTAX, 1, 1,
-                "integer literal 99999999999999999999 does not fit in 64 bits");
+    check_error("999999999999999999999999999999999999999999", LZ_ESYNTAX, 1, 1,
+                "integer literal 999999999999999999999999999999999999999999 is too large (h5lazy's limit is "
+                "2**127 - 1)");
     check_error("a +\n  * b", LZ_ESYNTAX, 2, 3,
                 "expected an operand, a number or '(' but found '*'");
     check_error("x[]", LZ_ESYNTAX, 1, 3, "empty subscript: write x[...] for the whole array");

@@ -65,8 +65,7 @@ def _configure():
                            "H5LAZY_HDF5_LIB", "H5LAZY_HDF5_VERSION", "H5LAZY_SOURCE_DIR")
                if not os.environ.get(k)]
     if missing:
-        raise pytest.UsageError(f"h5lazy tests: environment variable(s) {', '.join(missing)} "
-                                f"not set; {how}")
+        return (f"h5lazy tests: environment variable(s) {', '.join(missing)} not set; {how}")
     checks = [
         (Path(os.environ["H5LAZY_BIN"]) / "h5lazy", "the h5lazy command (H5LAZY_BIN)"),
         (Path(os.environ["H5LAZY_PLUGIN_DIR"]) / "libh5lazy_vol.so",
@@ -76,22 +75,27 @@ def _configure():
     ]
     for path, what in checks:
         if not path.exists():
-            raise pytest.UsageError(f"h5lazy tests: {what} not found at {path}; {how}")
+            return f"h5lazy tests: {what} not found at {path}; {how}"
+    if "h5py" in sys.modules:  # would make the setting below useless
+        return "h5lazy tests: h5py was imported before conftest.py set HDF5_VOL_CONNECTOR"
     # Everything in this process (h5py) reads through the connector.
     os.environ["HDF5_VOL_CONNECTOR"] = CONNECTOR
+    return None
 
 
-_configure()
+_PROBLEM = _configure()
 
-if "h5py" in sys.modules:  # pragma: no cover - would make the setting above useless
-    raise pytest.UsageError("h5lazy tests: h5py was imported before conftest.py set "
-                            "HDF5_VOL_CONNECTOR")
+
+def pytest_configure(config):
+    if _PROBLEM:
+        raise pytest.UsageError(_PROBLEM)
+
 
 import h5py  # noqa: E402  (after HDF5_VOL_CONNECTOR is set)
 import numpy as np  # noqa: E402
 
-H5LAZY = str(Path(os.environ["H5LAZY_BIN"]) / "h5lazy")
-HDF5_BIN = Path(os.environ["H5LAZY_HDF5_BIN"])
+H5LAZY = str(Path(os.environ.get("H5LAZY_BIN", "")) / "h5lazy")
+HDF5_BIN = Path(os.environ.get("H5LAZY_HDF5_BIN", ""))
 
 
 def env_with_connector(memory=None):

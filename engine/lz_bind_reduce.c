@@ -1,0 +1,134 @@
+/* lz_bind_reduce.c — binding reductions: sum prod mean var std min max
+ * argmin argmax count any all and the nan* forms, with axis (an int, a
+ * tuple, or None for all axes), keepdims and, for var and std, ddof.
+ *
+ * Result types, as numpy's (keep in step: LZ_REDUCTION_RULES in
+ * lz_reduce.c): sum and prod of bool and signed integers give int64, of
+ * unsigned integers uint64, of floats the same float; mean, var and std of
+ * bool and integers give float64, of floats the same float; min and max
+ * keep the type; argmin and argmax give int64 (flat index over the reduced
+ * axes, C order); count gives int64 (the elements that are not NaN —
+ * xarray's and pandas' count; numpy has none); any and all give bool.
+ */
+#include "lz_bind.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    const char *nan_name;
+} reductions[LZ_REDUCE_COUNT] = {
+#define LZ_REDUCTION(id, name, nan_name) [LZ_RED_##id] = {name, nan_name},
+#include "lz_reduce.def"
+#undef LZ_REDUCTION
+};
+
+static bool
+lookup(const char *name, lz_reduce_op *op, bool *skipna)
+{
+    /* numpy's other spellings of min and max */
+    if (!strcmp(name, "amin"))
+        name = "min";
+    else if (!strcmp(name, "amax"))
+        name = "max";
+    for (int i = 0; i < LZ_REDUCE_COUNT; i++) {
+        if (!strcmp(name, reductions[i].name) || (reductions[i].nan_name[0] && !strcmp(name, reductions[i].nan_name))) {
+            *op = (lz_reduce_op)i;
+            *skipna = strcmp(name, reductions[i].name) != 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+static lz_dtype
+result_type(lz_reduce_op op, lz_dtype in)
+{
+    lz_kind k = lz_dtype_kind(in);
+    switch (op) {
+    case LZ_RED_SUM:
+    case LZ_RED_PROD:
+        return k == LZ_KIND_FLOAT ? in : k == LZ_KIND_UINT ? LZ_UINT64 : LZ_INT64;
+    case LZ_RED_MEAN:
+    case LZ_RED_VAR:
+    case LZ_RED_STD:
+        return k == LZ_KIND_FLOAT ? in : LZ_FLOAT64;
+    case LZ_RED_MIN:
+    case LZ_RED_MAX:
+        return in;
+    case LZ_RED_ARGMIN:
+    case LZ_RED_ARGMAX:
+    case LZ_RED_COUNT:
+        return LZ_INT64;
+    default: /* any, all */
+        return LZ_BOOL;
+    }
+}
+
+int
+bind_reduce_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st)
+{
+    lz_reduce_op op;
+    bool skipna;
+    if (!lookup(call->text, &op, &skipna))
+        return 0;
+    bool arg = op == LZ_RED_ARGMIN || op == LZ_RED_ARGMAX;
+    bool spread = op == LZ_RED_VAR || op == LZ_RED_STD;
+    static const char *const plain[] = {"axis", "keepdims", NULL};
+    static const char *const with_ddof[] = {"axis", "keepdims", "ddof", NULL};
+    call_args args;
+    lz_node *x;
+    if ((*st = call_collect(b, call, 1, spread ? 4 : 3, spread ? with_ddof : plain, &args)) ||
+        (*st = bind_node(b, args.pos[0], &x)))
+        return 1;
+    if (x->kind == LZ_NODE_CONST && x->weak && (*st = make_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
+        return 1;
+    lz_reduction *r = lz_arena_alloc(&b->graph->arena, sizeof *r);
+    if (!r) {
+        *st = LZ_ENOMEM;
+        return 1;
+    }
+    r->op = op;
+    r->skipna = skipna;
+    int count;
+    const lz_ast *axis = args.kw[0];
+    if (arg && axis && (axis->kind == LZ_AST_TUPLE || axis->kind == LZ_AST_LIST)) {
+        *st = bind_fail(b, axis, LZ_ETYPE, "%s() takes an integer axis or None, not a tuple", call->text);
+        return 1;
+    }
+    if ((*st = arg_axes(b, axis, x->rank, true, r->axis, &count)))
+        return 1;
+    if (args.kw[1] && (*st = arg_bool(b, args.kw[1], "keepdims", &r->keepdims)))
+        return 1;
+    if (spread && args.kw[2] && (*st = arg_int(b, args.kw[2], "ddof", &r->ddof)))
+        return 1;
+    /* numpy refuses these on empty input (no identity, nothing to point at). */
+    int64_t reduced = 1;
+    for (int k = 0; k < x->rank; k++)
+        if (r->axis[k])
+            reduced *= x->shape[k];
+    if (reduced == 0 && (op == LZ_RED_MIN || op == LZ_RED_MAX || arg)) {
+        *st = bind_fail(b, call, LZ_EVALUE,
+                        arg ? "attempt to get %s of an empty sequence"
+                            : "zero-size array to reduction operation %s which has no identity",
+                        arg ? reductions[op].name : (op == LZ_RED_MIN ? "minimum" : "maximum"));
+        return 1;
+    }
+    lz_node *n = lz_node_new(b->graph, LZ_NODE_REDUCE, 1, call->line, call->column);
+    if (!n) {
+        *st = LZ_ENOMEM;
+        return 1;
+    }
+    n->reduce = r;
+    n->in[0] = x;
+    n->dtype = result_type(op, x->dtype);
+    for (int k = 0; k < x->rank; k++) {
+        if (!r->axis[k])
+            n->shape[n->rank++] = x->shape[k];
+        else if (r->keepdims)
+            n->shape[n->rank++] = 1;
+    }
+    *out = n;
+    *st = LZ_OK;
+    return 1;
+}
