@@ -488,9 +488,10 @@ bind_stack(binder *b, const lz_ast *a, lz_node **out)
         return bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
                          (long long)axis, rank);
     int ax = (int)(axis < 0 ? axis + rank : axis);
-    for (int i = 0; i < n; i++) {
+    for (int i = 1; i < n; i++)
         if (!same_shape(members[i], members[0]))
             return bind_fail(b, args.pos[0]->items[i], LZ_ESHAPE, "all input arrays must have the same shape");
+    for (int i = 0; i < n; i++) {
         /* Each member gets the new axis, of extent 1. */
         lz_view v;
         memset(&v, 0, sizeof v);

@@ -212,16 +212,16 @@ eval_view(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     int last_axis = -1;
     for (int k = 0; k < n->rank; k++) {
         int a = v->in_axis[k];
-        if (a < 0)
-            continue;
         int64_t c = box->count[k];
+        if (a < 0) { /* an axis the input does not have: repeated when longer than 1 */
+            direct = direct && c == 1;
+            continue;
+        }
         int64_t s = v->start[k] + v->step[k] * box->start[k];
         int64_t d = v->step[k] * box->step[k];
-        if (d == 0 || c == 1) {
+        if (d == 0 || c == 1) { /* one input index, repeated if broadcast */
             ib.start[a] = s;
-            direct = direct && (d != 0 || c == 1);
-            if (d == 0 && c > 1)
-                direct = false;
+            direct = direct && c == 1;
             continue;
         }
         if (d > 0) {

@@ -296,6 +296,18 @@ fold_run_vector(const lz_node *n, canon c, acc *a, const void *vals, int64_t m, 
 {
     lz_reduce_op op = n->reduce->op;
     bool skipna = n->reduce->skipna;
+    if (c == CANON_F && (op == LZ_RED_VAR || op == LZ_RED_STD) && !skipna) {
+        /* Every output gains one element: one reciprocal serves the run. */
+        const double *x = vals;
+        double inv = 1.0 / (double)(a[0].n + 1);
+        for (int64_t j = 0; j < m; j++) {
+            double delta = x[j] - a[j].v.f;
+            a[j].v.f += delta * inv;
+            a[j].c += delta * (x[j] - a[j].v.f);
+            a[j].n++;
+        }
+        return;
+    }
     for (int64_t j = 0; j < m; j++) {
         if (c == CANON_F)
             fold_f(op, skipna, &a[j], ((const double *)vals)[j], r);

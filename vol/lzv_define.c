@@ -217,9 +217,16 @@ lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
         report(a, ctx);
         goto done;
     }
-    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, file->access->under_fapl, dxpl_id,
-                          &place) < 0)
+    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, file->access, dxpl_id, &place) < 0)
         goto done;
+    /* The new dataset heads the chain: an operand whose definition uses it
+     * (an overwrite that would close a loop) is a cycle. */
+    char self_path[1100];
+    snprintf(self_path, sizeof self_path, "%s%s", a->name[0] == '/' ? "" : "/", a->name);
+    lzv_chain self = {0, self_path, NULL, 1};
+    if (lzv_object_fileno(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno) < 0)
+        goto done;
+    place.chain = &self;
     if (lzv_operands_open(&place, expr, a->name, dxpl_id, ctx, &ops) < 0) {
         report(a, ctx); /* on top of the under connector's account, if any */
         goto done;

@@ -3,6 +3,7 @@
 #include "lzv_operand.h"
 
 #include "lzv_format.h"
+#include "lzv_vdset_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,14 +44,29 @@ file_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id
 }
 
 /* Fill the file name; the group is set by the caller. */
+herr_t
+lzv_object_fileno(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id, unsigned long *fileno)
+{
+    H5O_info2_t info;
+    H5VL_loc_params_t self = {.obj_type = type, .type = H5VL_OBJECT_BY_SELF};
+    H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_INFO};
+    args.args.get_info.fields = H5O_INFO_BASIC;
+    args.args.get_info.oinfo = &info;
+    if (H5VLobject_get(under_obj, &self, under_vol_id, &args, dxpl_id, NULL) < 0)
+        return -1;
+    *fileno = info.fileno;
+    return 0;
+}
+
 static herr_t
-place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under_vol_id, hid_t fapl_id,
+place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under_vol_id, lzv_access *access,
              hid_t dxpl_id)
 {
     place->under_loc = under_loc;
     place->loc_type = loc_type;
     place->under_vol_id = under_vol_id;
-    place->fapl_id = fapl_id;
+    place->access = access;
+    place->fapl_id = access->under_fapl;
     if (!(place->file_name = file_name_of(under_loc, loc_type, under_vol_id, dxpl_id))) {
         LZV_ERROR(LZ_ESOURCE, "cannot get the name of the file holding a virtual dataset");
         lzv_place_destroy(place);
@@ -60,7 +76,7 @@ place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under
 }
 
 herr_t
-lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t fapl_id, hid_t dxpl_id, lzv_place *place)
+lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, lzv_access *access, hid_t dxpl_id, lzv_place *place)
 {
     memset(place, 0, sizeof *place);
     /* The dataset's own path gives the holding group. */
@@ -80,11 +96,11 @@ lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t fapl_id, hid_t 
         return -1;
     }
     dirname_in_place(place->group);
-    return place_finish(place, under_dset, H5I_DATASET, under_vol_id, fapl_id, dxpl_id);
+    return place_finish(place, under_dset, H5I_DATASET, under_vol_id, access, dxpl_id);
 }
 
 herr_t
-lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t fapl_id, hid_t dxpl_id,
+lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, lzv_access *access, hid_t dxpl_id,
                   lzv_place *place)
 {
     memset(place, 0, sizeof *place);
@@ -94,7 +110,7 @@ lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t 
     }
     sprintf(place->group, "%s%s", name[0] == '/' ? "" : "/", name);
     dirname_in_place(place->group);
-    return place_finish(place, under_file, H5I_FILE, under_vol_id, fapl_id, dxpl_id);
+    return place_finish(place, under_file, H5I_FILE, under_vol_id, access, dxpl_id);
 }
 
 void
@@ -141,6 +157,70 @@ operand_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
 }
 
 static const lz_source_ops operand_ops = {operand_read};
+
+/* An operand that is a virtual dataset: evaluate its own graph. */
+static lz_status
+nested_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+{
+    lzv_operand *op = src->impl;
+    lzv_vdset *vd = op->nested->vdset;
+    if (lz_graph_eval(vd->graph, box, buf) == LZ_OK)
+        return LZ_OK;
+    const lz_error *e = lz_ctx_error(vd->ctx);
+    lz_status st = lz_ctx_fail(ctx, e->code, 0, 0, "in operand '%s': %s", op->label, e->message);
+    lz_ctx_clear_error(vd->ctx);
+    if (*op->failed_stack < 0) { /* the under connector's account, if any */
+        *op->failed_stack = vd->failed_stack;
+        vd->failed_stack = H5I_INVALID_HID;
+    }
+    return st;
+}
+
+static const lz_source_ops nested_ops = {nested_read};
+
+/* The operand at `path` is a virtual dataset: refuse a cycle, else wrap it
+ * and bind it (recursively) so that its graph can be read. */
+static lz_status
+open_nested(const lzv_place *place, const lz_operand *op, const char *path, hid_t dxpl_id, lz_ctx *ctx,
+            lzv_operand *o)
+{
+    unsigned long fileno;
+    if (lzv_object_fileno(o->under_dset, H5I_DATASET, o->under_vol_id, dxpl_id, &fileno) < 0)
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
+    for (const lzv_chain *c = place->chain; c; c = c->up) {
+        if (c->fileno == fileno && !strcmp(c->path, path)) {
+            char route[300] = "";
+            size_t used = 0;
+            for (const lzv_chain *d = place->chain; d && used < sizeof route; d = d->up)
+                used += (size_t)snprintf(route + used, sizeof route - used, "%s%s", d->path, d->up ? " <- " : "");
+            return lz_ctx_fail(ctx, LZ_EVALUE, op->line, op->column,
+                               "operand '%s' leads back to itself: the virtual datasets form a cycle (%s <- %s)",
+                               o->label, path, route);
+        }
+    }
+    int depth = place->chain ? place->chain->depth + 1 : 1;
+    if (depth > LZV_MAX_NESTING)
+        return lz_ctx_fail(ctx, LZ_ELIMIT, op->line, op->column,
+                           "virtual datasets nest deeper than %d at operand '%s'", LZV_MAX_NESTING, o->label);
+    if (!(o->nested = lzv_obj_new(o->under_dset, o->under_vol_id, place->access)))
+        return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
+    o->under_dset = NULL; /* now the nested object's */
+    lzv_chain link = {fileno, path, place->chain, depth};
+    if (lzv_vdset_classify(o->nested, dxpl_id) < 0 || lzv_vdset_bind_chain(o->nested, dxpl_id, &link) < 0)
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
+                           "operand '%s' is a virtual dataset that cannot be evaluated (see the cause below)",
+                           o->label);
+    const lz_graph *g = o->nested->vdset->graph;
+    o->source.ops = &nested_ops;
+    o->source.impl = o;
+    o->source.dtype = lz_graph_dtype(g);
+    o->source.rank = lz_graph_rank(g);
+    for (int k = 0; k < o->source.rank; k++) {
+        o->source.shape[k] = lz_graph_shape(g)[k];
+        o->source.chunk[k] = (int64_t)o->nested->vdset->chunks[k];
+    }
+    return LZ_OK;
+}
 
 /* ---- opening ------------------------------------------------------------------- */
 
@@ -267,14 +347,15 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
         free(path);
         return LZ_ENAME;
     }
-    free(path);
     htri_t nested = lzv_definition_exists(o->under_dset, o->under_vol_id, dxpl_id);
-    if (nested != 0)
-        return lz_ctx_fail(ctx, nested > 0 ? LZ_EVALUE : LZ_ESOURCE, op->line, op->column,
-                           nested > 0 ? "operand '%s' is itself a virtual dataset; this version of h5lazy "
-                                        "evaluates stored operands only"
-                                      : "cannot examine operand '%s'",
-                           o->label);
+    if (nested != 0) {
+        lz_status st = nested > 0 ? open_nested(place, op, path, dxpl_id, ctx, o)
+                                  : lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'",
+                                                o->label);
+        free(path);
+        return st;
+    }
+    free(path);
     o->source.ops = &operand_ops;
     o->source.impl = o;
     return describe(o, op, dxpl_id, ctx);
@@ -308,6 +389,10 @@ lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id)
     hid_t saved = lzv_stack_save();
     for (size_t i = 0; i < n; i++) {
         lzv_operand *o = &ops[i];
+        if (o->nested) {
+            H5VLdataset_close(o->nested->under_object, o->nested->under_vol_id, dxpl_id, NULL);
+            lzv_obj_free(o->nested);
+        }
         if (o->under_dset)
             H5VLdataset_close(o->under_dset, o->under_vol_id, dxpl_id, NULL);
         if (o->file_id >= 0)

@@ -21,6 +21,19 @@
  * of the file will do; asking the under connector for "the file" is not an
  * option, as pass-through connectors hand back the terminal connector's
  * file object). */
+/* The virtual datasets being bound, innermost first: binding an operand
+ * that is itself virtual checks it is not already on the chain (a cycle). */
+typedef struct lzv_chain {
+    unsigned long fileno;        /* HDF5's number of the file */
+    const char *path;            /* absolute path of the dataset */
+    const struct lzv_chain *up;  /* the dataset that uses this one, or NULL */
+    int depth;                   /* 1 for the outermost */
+} lzv_chain;
+
+/* How deep virtual datasets may nest (a guard against cycles through
+ * aliases the path check cannot see, and against hostile files). */
+#define LZV_MAX_NESTING 32
+
 typedef struct lzv_place {
     void *under_loc;      /* an object of the holding file, under connector's (borrowed) */
     H5I_type_t loc_type;  /* its type: H5I_DATASET or H5I_FILE */
@@ -28,6 +41,8 @@ typedef struct lzv_place {
     char *group;          /* absolute path of the holding group, "/" at the root */
     char *file_name;      /* the holding file's name as opened */
     hid_t fapl_id;        /* access properties for operand files (borrowed) */
+    lzv_access *access;   /* for operands that are virtual datasets themselves (borrowed) */
+    const lzv_chain *chain; /* the virtual dataset being bound and those using it */
 } lzv_place;
 
 /* One opened operand. */
@@ -35,6 +50,7 @@ typedef struct lzv_operand {
     lz_source source;     /* what the engine reads; source.impl points back here */
     void *under_dset;     /* the opened dataset */
     hid_t file_id;        /* another file opened for it (public API), or H5I_INVALID_HID */
+    lzv_obj *nested;      /* when the operand is a virtual dataset: it, bound (owns under_dset) */
     hid_t under_vol_id;   /* borrowed from the place */
     hid_t mem_type;       /* native memory type of reads (owned) */
     char *label;          /* "path" or "file:path", for messages */
@@ -42,12 +58,15 @@ typedef struct lzv_operand {
     hid_t *failed_stack;  /* where to keep the HDF5 stack of a failed read */
 } lzv_operand;
 
-/* The place of an open virtual dataset. */
-herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, hid_t fapl_id, hid_t dxpl_id,
+/* The place of an open virtual dataset (access: its file's). */
+herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, lzv_access *access, hid_t dxpl_id,
                             lzv_place *place);
 /* The place of a new dataset `name` (absolute or relative to the root) in a file. */
-herr_t lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, hid_t fapl_id,
+herr_t lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, lzv_access *access,
                          hid_t dxpl_id, lzv_place *place);
+/* HDF5's number of the file holding an under object (H5Oget_info's fileno). */
+herr_t lzv_object_fileno(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id,
+                         unsigned long *fileno);
 void lzv_place_destroy(lzv_place *place);
 
 /* Open the operands of `expr` at `place` into a new array of

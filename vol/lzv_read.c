@@ -416,8 +416,7 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
                   lzv_vdset_name(vd), file_space_id == H5S_PLIST ? "H5S_PLIST" : "H5S_BLOCK");
         return -1;
     }
-    for (size_t i = 0; i < vd->noperands; i++)
-        vd->operands[i].dxpl_id = dxpl_id;
+    lzv_vdset_set_dxpl(vd, dxpl_id);
 
     herr_t ret = -1;
     hid_t own_fspace = H5I_INVALID_HID;

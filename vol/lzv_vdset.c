@@ -203,8 +203,24 @@ format_dims(char *buf, size_t size, int rank, const hsize_t *dims64, const int64
         snprintf(buf + n, size - n, rank == 1 ? ",)" : ")");
 }
 
+void
+lzv_vdset_set_dxpl(lzv_vdset *vd, hid_t dxpl_id)
+{
+    for (size_t i = 0; i < vd->noperands; i++) {
+        vd->operands[i].dxpl_id = dxpl_id;
+        if (vd->operands[i].nested)
+            lzv_vdset_set_dxpl(vd->operands[i].nested->vdset, dxpl_id);
+    }
+}
+
 herr_t
 lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id)
+{
+    return lzv_vdset_bind_chain(dset, dxpl_id, NULL);
+}
+
+herr_t
+lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
 {
     lzv_vdset *vd = dset->vdset;
     if (vd->graph)
@@ -226,10 +242,18 @@ lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id)
         lzv_vdset_push_error(vd, "the definition of");
         return -1;
     }
-    if (!vd->place.group && lzv_place_of_dataset(dset->under_object, dset->under_vol_id,
-                                                 dset->access->under_fapl, dxpl_id, &vd->place) < 0)
+    if (!vd->place.group &&
+        lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dset->access, dxpl_id, &vd->place) < 0)
         return -1;
-    if (lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->operands) < 0) {
+    /* This dataset heads the chain its operands are checked against (the
+     * caller put it there already when it is someone's operand). */
+    lzv_chain self = {0, vd->name, NULL, 1};
+    if (!chain && lzv_object_fileno(dset->under_object, H5I_DATASET, dset->under_vol_id, dxpl_id, &self.fileno) < 0)
+        return -1;
+    vd->place.chain = chain ? chain : &self;
+    herr_t opened = lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->operands);
+    vd->place.chain = NULL; /* `self` lives only for the binding */
+    if (opened < 0) {
         vd->failed_stack = lzv_stack_save();
         lzv_vdset_push_error(vd, "cannot evaluate");
         lz_expr_free(vd->expr);

@@ -28,6 +28,12 @@ struct lzv_vdset {
 /* Bind on first use: parse, open operands, check the result still matches
  * the placeholder's shape and type. Pushes an error on failure. */
 herr_t lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id);
+/* The same for a virtual dataset that is an operand: `chain` starts with
+ * the dataset itself, followed by those that use it. */
+herr_t lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain);
+/* Set the transfer list of the read in progress on every operand, nested
+ * virtual operands included. */
+void lzv_vdset_set_dxpl(lzv_vdset *vd, hid_t dxpl_id);
 /* Push the engine context's error as an HDF5 error frame about `vd`, on top
  * of any saved under-connector stack; clears both. */
 void lzv_vdset_push_error(lzv_vdset *vd, const char *what);

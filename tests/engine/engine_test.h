@@ -29,4 +29,30 @@ typedef struct test_array {
 lz_status eval_full(const char *text, const test_array *operands, size_t noperands,
                     size_t memory_bytes, void *out, lz_dtype *out_dtype, lz_error *err);
 
+/* A float64 memory source that counts what is read from it. */
+typedef struct counting {
+    lz_source src;      /* the source itself (impl points here) */
+    const double *data; /* the array */
+    int64_t elements;   /* elements read so far */
+    int reads;          /* read calls so far */
+    lz_box last;        /* the last box read */
+} counting;
+
+void counting_init(counting *c, int rank, const int64_t *shape, const double *data);
+
+/* An expression bound over counting sources, with its own context. */
+typedef struct bound {
+    lz_ctx *ctx;
+    lz_expr *expr;
+    lz_graph *graph;
+} bound;
+
+/* memory: budget in bytes, 0 for the default. */
+lz_status bind_text(bound *b, const char *text, counting *srcs, int n, size_t memory);
+void unbind(bound *b);
+lz_status eval_all(bound *b, void *out);
+
+void register_shape_suite(void);
+void register_reduce_suite(void);
+
 #endif

@@ -4,7 +4,72 @@
 #include "engine_test.h"
 
 #include <stdbool.h>
+#include <math.h>
 #include <stdlib.h>
+
+/* Fail allocation n, n = 0, 1, ...: every failing run reports LZ_ENOMEM
+ * and leaves nothing allocated; returns the number of failing runs and
+ * evaluates `text` fully into out on the final, successful run. */
+static int
+fail_each_allocation(const char *text, const lz_source *const *ps, int rank, const int64_t *shape, void *out)
+{
+    int injected = 0;
+    for (long n = 0;; n++) {
+        lz_config cfg;
+        lz_config_init(&cfg);
+        cfg.memory_bytes = 4096; /* small pieces: more allocations, more paths */
+        lz_ctx *ctx = lz_ctx_new(&cfg);
+        lz_ctx_fail_allocation_after(ctx, n);
+        lz_expr *e = NULL;
+        lz_graph *g = NULL;
+        lz_status st = lz_expr_parse(ctx, text, &e);
+        if (st == LZ_OK)
+            st = lz_graph_new(ctx, e, ps, &g);
+        if (st == LZ_OK) {
+            CU_ASSERT_EQUAL(lz_graph_rank(g), rank);
+            lz_box box;
+            lz_box_full(&box, rank, shape);
+            st = lz_graph_eval(g, &box, out);
+        }
+        lz_graph_free(g);
+        lz_expr_free(e);
+        CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(ctx), 0);
+        bool failed = st != LZ_OK;
+        if (failed) {
+            CU_ASSERT_EQUAL(st, LZ_ENOMEM);
+            CU_ASSERT_EQUAL(lz_ctx_error(ctx)->code, LZ_ENOMEM);
+            injected++;
+        }
+        lz_ctx_free(ctx);
+        if (!failed || n > 100000)
+            return injected;
+    }
+}
+
+/* Views, concat, a reduction and ufuncs together. */
+static void
+test_every_allocation_fails_cleanly_in_a_rich_graph(void)
+{
+    static double x[40 * 30];
+    for (int i = 0; i < 40 * 30; i++)
+        x[i] = (i % 97) * 0.25 - 3;
+    lz_source s;
+    lz_source_init_memory(&s, LZ_FLOAT64, 2, (int64_t[]){40, 30}, x);
+    const lz_source *ps[1] = {&s};
+    static double out[30];
+    int injected = fail_each_allocation(
+        "mean(concat([x, x[::-1]], axis=0), axis=0) - sqrt(abs(x[0])) + where(x[3] > 0, 1, 2)", ps, 1,
+        (int64_t[]){30}, out);
+    CU_ASSERT(injected > 20);
+    for (int j = 0; j < 30; j++) {
+        double mean = 0;
+        for (int i = 0; i < 40; i++)
+            mean += x[i * 30 + j];
+        mean /= 40; /* the reversed copy has the same mean */
+        double want = mean - sqrt(fabs(x[j])) + (x[3 * 30 + j] > 0 ? 1 : 2);
+        CU_ASSERT(fabs(out[j] - want) < 1e-12);
+    }
+}
 
 static void
 test_every_allocation_fails_cleanly(void)
@@ -56,4 +121,5 @@ register_failure_suite(void)
 {
     CU_pSuite s = CU_add_suite("allocation failures", NULL, NULL);
     CU_add_test(s, "every allocation failed in turn", test_every_allocation_fails_cleanly);
+    CU_add_test(s, "the same over views, concat and a reduction", test_every_allocation_fails_cleanly_in_a_rich_graph);
 }

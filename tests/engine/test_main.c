@@ -65,6 +65,84 @@ eval_full(const char *text, const test_array *operands, size_t noperands, size_t
     return st;
 }
 
+/* A memory source that records what is read from it. */
+static lz_status
+counting_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+{
+    (void)ctx;
+    counting *c = src->impl;
+    int64_t n;
+    lz_box_nelem(box, &n);
+    c->elements += n;
+    c->reads++;
+    c->last = *box;
+    /* The element at (i, j, ...) of a dense C-order array. */
+    double *out = buf;
+    int64_t idx[LZ_MAX_RANK] = {0};
+    for (int64_t e = 0; e < n; e++) {
+        int64_t off = 0;
+        for (int k = 0; k < src->rank; k++)
+            off = off * src->shape[k] + box->start[k] + idx[k] * box->step[k];
+        out[e] = c->data[off];
+        for (int k = src->rank - 1; k >= 0; k--) {
+            if (++idx[k] < box->count[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return LZ_OK;
+}
+
+static const lz_source_ops counting_ops = {counting_read};
+
+void
+counting_init(counting *c, int rank, const int64_t *shape, const double *data)
+{
+    memset(c, 0, sizeof *c);
+    c->src.ops = &counting_ops;
+    c->src.impl = c;
+    c->src.dtype = LZ_FLOAT64;
+    c->src.rank = rank;
+    memcpy(c->src.shape, shape, (size_t)rank * sizeof *shape);
+    c->data = data;
+}
+
+lz_status
+bind_text(bound *b, const char *text, counting *srcs, int n, size_t memory)
+{
+    lz_config cfg;
+    lz_config_init(&cfg);
+    if (memory)
+        cfg.memory_bytes = memory;
+    b->ctx = lz_ctx_new(&cfg);
+    b->expr = NULL;
+    b->graph = NULL;
+    lz_status st = lz_expr_parse(b->ctx, text, &b->expr);
+    if (st)
+        return st;
+    const lz_source *ps[3];
+    for (int i = 0; i < n; i++)
+        ps[i] = &srcs[i].src;
+    return lz_graph_new(b->ctx, b->expr, ps, &b->graph);
+}
+
+void
+unbind(bound *b)
+{
+    lz_graph_free(b->graph);
+    lz_expr_free(b->expr);
+    CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(b->ctx), 0);
+    lz_ctx_free(b->ctx);
+}
+
+lz_status
+eval_all(bound *b, void *out)
+{
+    lz_box box;
+    lz_box_full(&box, lz_graph_rank(b->graph), lz_graph_shape(b->graph));
+    return lz_graph_eval(b->graph, &box, out);
+}
+
 int
 main(void)
 {
@@ -73,6 +151,8 @@ main(void)
     register_lex_parse_suite();
     register_types_suite();
     register_eval_suite();
+    register_shape_suite();
+    register_reduce_suite();
     register_failure_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

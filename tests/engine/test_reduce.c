@@ -1,0 +1,273 @@
+/* test_reduce.c — reductions: values against sums done here, NaN rules,
+ * ties, integer sums in 64 bits, results identical under every budget
+ * (slab size down to one), partial reads reading only what they need, and
+ * several reductions of one input in one scan. */
+#include "engine_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdbool.h>
+#include <string.h>
+
+enum { R0 = 23, R1 = 11, R2 = 9 };
+static double rdata[R0 * R1 * R2];
+
+static double
+r_at(int i, int j, int k)
+{
+    return rdata[(i * R1 + j) * R2 + k];
+}
+
+static void
+fill_random(unsigned seed)
+{
+    srand(seed);
+    for (int i = 0; i < R0 * R1 * R2; i++)
+        rdata[i] = (double)(rand() % 20001 - 10000) / 64.0; /* exact in binary */
+}
+
+static void
+test_values(void)
+{
+    fill_random(1);
+    rdata[(3 * R1 + 4) * R2 + 5] = NAN;
+    counting c;
+    counting_init(&c, 3, (int64_t[]){R0, R1, R2}, rdata);
+    static const char *const exprs[] = {"sum(x, axis=0)", "nansum(x, axis=0)", "mean(x, axis=0)",
+                                        "nanmean(x, axis=0)", "max(x, axis=0)", "nanmin(x, axis=0)",
+                                        "count(x, axis=0)", "std(x, axis=0, ddof=1)", "nanvar(x, axis=0)"};
+    for (size_t e = 0; e < sizeof exprs / sizeof exprs[0]; e++) {
+        bound b;
+        CU_ASSERT_EQUAL_FATAL(bind_text(&b, exprs[e], &c, 1, 0), LZ_OK);
+        union {
+            double f[R1 * R2];
+            int64_t i[R1 * R2];
+        } out;
+        CU_ASSERT_EQUAL(eval_all(&b, &out), LZ_OK);
+        int bad = 0;
+        for (int j = 0; j < R1; j++)
+            for (int k = 0; k < R2; k++) {
+                double sum = 0, mn = INFINITY, mx = -INFINITY;
+                int n = 0;
+                bool has_nan = false;
+                for (int i = 0; i < R0; i++) {
+                    double v = r_at(i, j, k);
+                    if (isnan(v)) {
+                        has_nan = true;
+                        continue;
+                    }
+                    sum += v;
+                    n++;
+                    mn = v < mn ? v : mn;
+                    mx = v > mx ? v : mx;
+                }
+                double mean = sum / n, m2 = 0;
+                for (int i = 0; i < R0; i++)
+                    if (!isnan(r_at(i, j, k)))
+                        m2 += (r_at(i, j, k) - mean) * (r_at(i, j, k) - mean);
+                double got = out.f[j * R2 + k], want;
+                switch (e) {
+                case 0: want = has_nan ? NAN : sum; break;
+                case 1: want = sum; break;
+                case 2: want = has_nan ? NAN : mean; break;
+                case 3: want = mean; break;
+                case 4: want = has_nan ? NAN : mx; break;
+                case 5: want = mn; break;
+                case 6: got = (double)out.i[j * R2 + k]; want = n; break;
+                case 7: want = has_nan ? NAN : sqrt(m2 / (n - 1)); break;
+                default: want = m2 / n; break;
+                }
+                bool ok = isnan(want) ? isnan(got) : fabs(got - want) <= 1e-12 * fabs(want);
+                bad += !ok;
+            }
+        if (bad)
+            fprintf(stderr, "\n  %s: %d wrong\n", exprs[e], bad);
+        CU_ASSERT_EQUAL(bad, 0);
+        unbind(&b);
+    }
+}
+
+static void
+test_arg_reductions_and_ties(void)
+{
+    double d[8] = {3, 1, 4, 1, 5, NAN, 9, 9};
+    counting c;
+    counting_init(&c, 1, (int64_t[]){8}, d);
+    static const struct {
+        const char *expr;
+        int64_t want;
+    } cases[] = {{"argmin(x)", 5}, /* the first NaN wins */
+                 {"nanargmin(x)", 1},           /* the first of equal values */
+                 {"nanargmax(x)", 6},
+                 {"argmax(x[:5])", 4},
+                 {"argmin(x[::-1][:3])", 2}}; /* 9, 9, nan -> nan at 2 */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bound b;
+        int64_t got = -1;
+        CU_ASSERT_EQUAL_FATAL(bind_text(&b, cases[i].expr, &c, 1, 0), LZ_OK);
+        CU_ASSERT_EQUAL(eval_all(&b, &got), LZ_OK);
+        if (got != cases[i].want)
+            fprintf(stderr, "\n  %s = %lld, want %lld\n", cases[i].expr, (long long)got, (long long)cases[i].want);
+        CU_ASSERT_EQUAL(got, cases[i].want);
+        unbind(&b);
+    }
+    /* All-NaN is numpy's ValueError for the nan forms: a read error here. */
+    double all_nan[3] = {NAN, NAN, NAN};
+    counting_init(&c, 1, (int64_t[]){3}, all_nan);
+    bound b;
+    int64_t got;
+    CU_ASSERT_EQUAL_FATAL(bind_text(&b, "nanargmax(x)", &c, 1, 0), LZ_OK);
+    CU_ASSERT_EQUAL(eval_all(&b, &got), LZ_EVALUE);
+    CU_ASSERT_STRING_EQUAL(lz_ctx_error(b.ctx)->message, "All-NaN slice encountered");
+    unbind(&b);
+}
+
+static void
+test_integer_sums_are_wide(void)
+{
+    static int8_t small[4000];
+    for (int i = 0; i < 4000; i++)
+        small[i] = 100;
+    lz_dtype t;
+    int64_t sum;
+    test_array a = {LZ_INT8, 1, {4000}, small};
+    CU_ASSERT_EQUAL(eval_full("sum(a)", &a, 1, 0, &sum, &t, NULL), LZ_OK);
+    CU_ASSERT_EQUAL(t, LZ_INT64);
+    CU_ASSERT_EQUAL(sum, 400000);
+    uint64_t usum;
+    static uint8_t bytes[3000];
+    memset(bytes, 255, sizeof bytes);
+    test_array u = {LZ_UINT8, 1, {3000}, bytes};
+    CU_ASSERT_EQUAL(eval_full("sum(a)", &u, 1, 0, &usum, &t, NULL), LZ_OK);
+    CU_ASSERT_EQUAL(t, LZ_UINT64);
+    CU_ASSERT_EQUAL(usum, 765000u);
+    double mean;
+    CU_ASSERT_EQUAL(eval_full("mean(a)", &u, 1, 0, &mean, &t, NULL), LZ_OK);
+    CU_ASSERT_EQUAL(t, LZ_FLOAT64);
+    CU_ASSERT_EQUAL(mean, 255.0);
+}
+
+/* Every reduction over every axis set gives the same result with the
+ * default budget and with budgets that force slabs of one row and pieces of
+ * one output element: the same bits, except var and std, whose runs merge
+ * with Chan's formula (documented: within 1e-12 relative). */
+static bool
+close_enough(const double *a, const double *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!(fabs(a[i] - b[i]) <= 1e-12 * fabs(a[i])))
+            return false;
+    return true;
+}
+
+static void
+test_budget_independence(void)
+{
+    fill_random(2);
+    counting c;
+    counting_init(&c, 3, (int64_t[]){R0, R1, R2}, rdata);
+    static const char *const ops[] = {"sum", "mean", "std", "var", "min", "argmax", "prod", "count", "any"};
+    static const char *const axes[] = {"0", "1", "2", "(0, 2)", "(1, 2)", "None"};
+    static const size_t budgets[] = {0, 64 << 10, 8 << 10, 4096};
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+        for (size_t a = 0; a < sizeof axes / sizeof axes[0]; a++) {
+            if (!strcmp(ops[o], "argmax") && strchr(axes[a], ','))
+                continue; /* argmax takes one axis */
+            char text[96];
+            snprintf(text, sizeof text, "%s(x / 7%s, axis=%s)", ops[o], !strcmp(ops[o], "prod") ? " / 100 + 1" : "",
+                     axes[a]);
+            double first[R0 * R1 * R2];
+            for (size_t bi = 0; bi < sizeof budgets / sizeof budgets[0]; bi++) {
+                bound b;
+                CU_ASSERT_EQUAL_FATAL(bind_text(&b, text, &c, 1, budgets[bi]), LZ_OK);
+                int64_t n = 1;
+                for (int k = 0; k < lz_graph_rank(b.graph); k++)
+                    n *= lz_graph_shape(b.graph)[k];
+                double out[R0 * R1 * R2];
+                CU_ASSERT_EQUAL(eval_all(&b, out), LZ_OK);
+                size_t bytes = (size_t)n * lz_dtype_size(lz_graph_dtype(b.graph));
+                bool spread = !strcmp(ops[o], "std") || !strcmp(ops[o], "var");
+                bool same = bi == 0 || (spread ? close_enough(first, out, n) : memcmp(first, out, bytes) == 0);
+                if (bi == 0)
+                    memcpy(first, out, bytes);
+                else if (!same)
+                    fprintf(stderr, "\n  %s differs with a budget of %zu bytes\n", text, budgets[bi]);
+                CU_ASSERT(same);
+                CU_ASSERT(budgets[bi] == 0 || lz_ctx_peak_bytes(b.ctx) <= budgets[bi] + 64 * 1024);
+                unbind(&b);
+            }
+        }
+}
+
+/* Part of a reduction reads only the columns it covers. */
+static void
+test_partial_reads_stay_small(void)
+{
+    fill_random(3);
+    counting c;
+    counting_init(&c, 3, (int64_t[]){R0, R1, R2}, rdata);
+    bound b;
+    CU_ASSERT_EQUAL_FATAL(bind_text(&b, "x - mean(x, axis=0)", &c, 1, 0), LZ_OK);
+    lz_box box = {.rank = 3, .start = {4, 2, 7}, .count = {1, 2, 1}, .step = {1, 3, 1}};
+    double out[2];
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out), LZ_OK);
+    /* 2 elements of x, and R0 elements for each of the 2 means. */
+    CU_ASSERT_EQUAL(c.elements, 2 + 2 * R0);
+    for (int j = 0; j < 2; j++) {
+        double sum = 0;
+        for (int i = 0; i < R0; i++)
+            sum += r_at(i, 2 + 3 * j, 7);
+        CU_ASSERT(fabs(out[j] - (r_at(4, 2 + 3 * j, 7) - sum / R0)) < 1e-9);
+    }
+    unbind(&b);
+}
+
+/* mean and std of the same input, as two expressions of one graph, read
+ * the input once; sums of views of a shared operand share its reads. */
+static void
+test_one_pass_for_many(void)
+{
+    fill_random(4);
+    counting c;
+    counting_init(&c, 3, (int64_t[]){R0, R1, R2}, rdata);
+    lz_ctx *ctx = lz_ctx_new(NULL);
+    lz_expr *e[2];
+    CU_ASSERT_EQUAL_FATAL(lz_expr_parse(ctx, "mean(x, axis=0)", &e[0]), LZ_OK);
+    CU_ASSERT_EQUAL_FATAL(lz_expr_parse(ctx, "std(x, axis=0)", &e[1]), LZ_OK);
+    const lz_source *s0[1] = {&c.src}, *s1[1] = {&c.src};
+    const lz_source *const *srcs[2] = {s0, s1};
+    lz_graph *g;
+    CU_ASSERT_EQUAL_FATAL(lz_graph_new_multi(ctx, (const lz_expr *const *)e, 2, srcs, &g), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_root_count(g), 2);
+    double mean[R1 * R2], std[R1 * R2];
+    void *outs[2] = {mean, std};
+    lz_box box;
+    lz_box_full(&box, 2, lz_graph_root_shape(g, 0));
+    CU_ASSERT_EQUAL(lz_graph_eval_many(g, &box, outs), LZ_OK);
+    CU_ASSERT_EQUAL(c.elements, R0 * R1 * R2); /* one scan for both */
+    double want_mean = 0, want_m2 = 0;
+    for (int i = 0; i < R0; i++)
+        want_mean += r_at(i, 3, 4);
+    want_mean /= R0;
+    for (int i = 0; i < R0; i++)
+        want_m2 += (r_at(i, 3, 4) - want_mean) * (r_at(i, 3, 4) - want_mean);
+    CU_ASSERT(fabs(mean[3 * R2 + 4] - want_mean) < 1e-12 * fabs(want_mean) + 1e-12);
+    CU_ASSERT(fabs(std[3 * R2 + 4] - sqrt(want_m2 / R0)) < 1e-9);
+    lz_graph_free(g);
+    lz_expr_free(e[0]);
+    lz_expr_free(e[1]);
+    CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(ctx), 0);
+    lz_ctx_free(ctx);
+}
+
+void
+register_reduce_suite(void)
+{
+    CU_pSuite s = CU_add_suite("reductions", NULL, NULL);
+    CU_add_test(s, "values and NaN rules", test_values);
+    CU_add_test(s, "arg reductions: ties, first NaN, all-NaN", test_arg_reductions_and_ties);
+    CU_add_test(s, "integer sums accumulate in 64 bits", test_integer_sums_are_wide);
+    CU_add_test(s, "same bits under every budget", test_budget_independence);
+    CU_add_test(s, "part of a reduction reads only its columns", test_partial_reads_stay_small);
+    CU_add_test(s, "mean and std of one input in one scan", test_one_pass_for_many);
+}
