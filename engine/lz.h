@@ -92,9 +92,10 @@ typedef struct lz_config {
     size_t max_expr_bytes; /* longest accepted expression text */
     int max_depth;         /* deepest accepted expression nesting */
     int max_operands;      /* most distinct operands in one expression */
+    int threads;           /* threads that compute (the caller counts as one) */
 } lz_config;
 
-/* Defaults: 64 MiB budget, 64 KiB text, depth 200, 256 operands. */
+/* Defaults: 64 MiB budget, 64 KiB text, depth 200, 256 operands, 1 thread. */
 void lz_config_init(lz_config *cfg);
 
 /* Make a context; NULL only when memory is exhausted. `cfg` may be NULL for

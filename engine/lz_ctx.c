@@ -29,6 +29,7 @@ lz_config_init(lz_config *cfg)
     cfg->max_expr_bytes = (size_t)64 << 10;
     cfg->max_depth = 200;
     cfg->max_operands = 256;
+    cfg->threads = 1;
 }
 
 lz_ctx *
@@ -48,7 +49,19 @@ lz_ctx_new(const lz_config *cfg)
 void
 lz_ctx_free(lz_ctx *ctx)
 {
+    if (ctx)
+        lz_pool_free(ctx->pool);
     free(ctx);
+}
+
+lz_pool *
+lz_ctx_pool(lz_ctx *ctx)
+{
+    if (!ctx->pool_tried) {
+        ctx->pool_tried = true;
+        ctx->pool = lz_pool_new(ctx->config.threads);
+    }
+    return ctx->pool;
 }
 
 const lz_config *

@@ -10,6 +10,7 @@
 #define LZ_CTX_H
 
 #include "lz.h"
+#include "lz_pool.h"
 
 #include <stdarg.h>
 
@@ -19,7 +20,13 @@ struct lz_ctx {
     size_t bytes_in_use;   /* payload bytes currently allocated */
     size_t peak_bytes;     /* maximum of bytes_in_use ever */
     long fail_countdown;   /* allocations left before an injected failure; <0 never */
+    lz_pool *pool;         /* made on first use when config.threads > 1 */
+    bool pool_tried;       /* so a failed start is not retried on every read */
 };
+
+/* The context's worker pool, started on first use; NULL means "compute on
+ * the calling thread", which lz_pool_run accepts. */
+lz_pool *lz_ctx_pool(lz_ctx *ctx);
 
 /* Allocate `nbytes` (0 allowed: returns a unique pointer). Records LZ_ENOMEM
  * on the context and returns NULL on failure. */

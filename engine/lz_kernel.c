@@ -25,8 +25,8 @@ enum {
 #define DEFINE_CONV(from, TF, to, TT, EXPR)                                                        \
     static void CONV_FN(from, to)(void *d_, const void *s_, size_t n)                              \
     {                                                                                              \
-        TT *d = d_;                                                                                \
-        const TF *s = s_;                                                                          \
+        TT *restrict d = d_;                                                                       \
+        const TF *restrict s = s_;                                                                 \
         for (size_t i = 0; i < n; i++) {                                                           \
             TF x = s[i];                                                                           \
             d[i] = (TT)(EXPR);                                                                     \

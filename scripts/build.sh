@@ -5,6 +5,7 @@
 #   scripts/build.sh            the normal build, in build/release
 #   scripts/build.sh sanitize   AddressSanitizer + UndefinedBehaviorSanitizer,
 #                               in build/sanitize
+#   scripts/build.sh thread     ThreadSanitizer, in build/thread
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,8 @@ variant=${1:-release}
 case "$variant" in
     release) extra=() ;;
     sanitize) extra=(-DH5LAZY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
-    *) echo "[build] unknown variant '$variant' (release or sanitize)" >&2; exit 2 ;;
+    thread) extra=(-DH5LAZY_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    *) echo "[build] unknown variant '$variant' (release, sanitize or thread)" >&2; exit 2 ;;
 esac
 dir=$build/$variant
 cmake -S "$repo" -B "$dir" -G Ninja ${H5LAZY_HDF5_CMAKE_DIR:+-DHDF5_DIR="$H5LAZY_HDF5_CMAKE_DIR"} \

@@ -17,6 +17,7 @@
 /* Tunables from the connector's info string; copied into every object. */
 typedef struct lzv_config {
     size_t memory_bytes; /* evaluation budget per read, bytes */
+    int threads;         /* threads computing one read, the caller included */
 } lzv_config;
 
 /* The connector's info: what is underneath, and the tunables. */

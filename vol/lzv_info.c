@@ -6,6 +6,8 @@
  *   under_info={<string>}       its own info string (braces may nest)
  *   memory=<size>               evaluation budget per read: bytes, or with a
  *                               suffix K/KiB, M/MiB, G/GiB (powers of 1024)
+ *   threads=<n>                 threads computing one read (1-64, default 1;
+ *                               HDF5 calls stay on the reading thread)
  * Unknown keys are errors, so a typo does not silently keep a default.
  * to_str writes every key, sizes in bytes, so the round trip is exact.
  */
@@ -25,6 +27,7 @@ lzv_config_init(lzv_config *config)
     lz_config engine;
     lz_config_init(&engine);
     config->memory_bytes = engine.memory_bytes;
+    config->threads = engine.threads;
 }
 
 /* Info for "native underneath, default tunables". */
@@ -98,6 +101,8 @@ lzv_info_cmp(int *cmp_value, const void *a_, const void *b_)
         return 0;
     if (a->config.memory_bytes != b->config.memory_bytes)
         *cmp_value = a->config.memory_bytes < b->config.memory_bytes ? -1 : 1;
+    else if (a->config.threads != b->config.threads)
+        *cmp_value = a->config.threads < b->config.threads ? -1 : 1;
     return 0;
 }
 
@@ -128,8 +133,8 @@ lzv_info_to_str(const void *ptr, char **str)
     size_t size = 96 + (under ? strlen(under) : 0);
     *str = H5allocate_memory(size, false);
     if (*str)
-        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu", (unsigned)value,
-                 under ? under : "", info->config.memory_bytes);
+        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu;threads=%d", (unsigned)value,
+                 under ? under : "", info->config.memory_bytes, info->config.threads);
     if (under)
         H5free_memory(under);
     return *str ? 0 : -1;
@@ -255,9 +260,24 @@ lzv_info_from_str(const char *str, void **out)
                           (int)vlen, v);
                 goto fail;
             }
+        } else if (klen == 7 && !strncmp(p, "threads", klen)) {
+            char digits[8] = "";
+            char *end = NULL;
+            long n = 0;
+            if (vlen > 0 && (size_t)vlen < sizeof digits && isdigit((unsigned char)v[0])) {
+                memcpy(digits, v, (size_t)vlen);
+                n = strtol(digits, &end, 10);
+            }
+            if (!end || *end || n < 1 || n > 64) {
+                LZV_ERROR(LZ_EVALUE, "connector info: threads=%.*s is not a count from 1 to 64",
+                          (int)vlen, v);
+                goto fail;
+            }
+            info->config.threads = (int)n;
         } else {
             LZV_ERROR(LZ_EVALUE,
-                      "connector info: unknown key '%.*s' (known keys: under_vol, under_info, memory)",
+                      "connector info: unknown key '%.*s' (known keys: under_vol, under_info, "
+                      "memory, threads)",
                       (int)klen, p);
             goto fail;
         }

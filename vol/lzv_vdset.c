@@ -234,6 +234,7 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     lz_config cfg;
     lz_config_init(&cfg);
     cfg.memory_bytes = dset->access->config.memory_bytes / 4 * 3;
+    cfg.threads = dset->access->config.threads;
     if (!vd->ctx && !(vd->ctx = lz_ctx_new(&cfg))) {
         LZV_ERROR(LZ_ENOMEM, "out of memory binding '%s'", lzv_vdset_name(vd));
         return -1;

@@ -49,6 +49,8 @@ typedef struct bound {
 
 /* memory: budget in bytes, 0 for the default. */
 lz_status bind_text(bound *b, const char *text, counting *srcs, int n, size_t memory);
+/* The same with a whole configuration. */
+lz_status bind_text_with(bound *b, const char *text, counting *srcs, int n, const lz_config *cfg);
 void unbind(bound *b);
 lz_status eval_all(bound *b, void *out);
 

@@ -114,7 +114,13 @@ bind_text(bound *b, const char *text, counting *srcs, int n, size_t memory)
     lz_config_init(&cfg);
     if (memory)
         cfg.memory_bytes = memory;
-    b->ctx = lz_ctx_new(&cfg);
+    return bind_text_with(b, text, srcs, n, &cfg);
+}
+
+lz_status
+bind_text_with(bound *b, const char *text, counting *srcs, int n, const lz_config *cfg)
+{
+    b->ctx = lz_ctx_new(cfg);
     b->expr = NULL;
     b->graph = NULL;
     lz_status st = lz_expr_parse(b->ctx, text, &b->expr);

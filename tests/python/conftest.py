@@ -98,10 +98,12 @@ H5LAZY = str(Path(os.environ.get("H5LAZY_BIN", "")) / "h5lazy")
 HDF5_BIN = Path(os.environ.get("H5LAZY_HDF5_BIN", ""))
 
 
-def env_with_connector(memory=None):
-    """The environment for a child process that reads through h5lazy."""
+def env_with_connector(memory=None, threads=None):
+    """The environment for a child process that reads through h5lazy, with
+    the connector's memory budget and thread count if given."""
     env = dict(os.environ)
-    env["HDF5_VOL_CONNECTOR"] = CONNECTOR + (f";memory={memory}" if memory else "")
+    env["HDF5_VOL_CONNECTOR"] = (CONNECTOR + (f";memory={memory}" if memory else "")
+                                 + (f";threads={threads}" if threads is not None else ""))
     return env
 
 

@@ -410,9 +410,9 @@ test_info_string(void)
 {
     void *info = NULL;
     char *str = NULL;
-    CU_ASSERT(H5VLconnector_str_to_info("under_vol=0;under_info={};memory=3MiB", vol_id, &info) >= 0);
+    CU_ASSERT(H5VLconnector_str_to_info("under_vol=0;under_info={};memory=3MiB;threads=2", vol_id, &info) >= 0);
     CU_ASSERT(H5VLconnector_info_to_str(info, vol_id, &str) >= 0);
-    CU_ASSERT_STRING_EQUAL(str, "under_vol=0;under_info={};memory=3145728");
+    CU_ASSERT_STRING_EQUAL(str, "under_vol=0;under_info={};memory=3145728;threads=2");
     void *again = NULL;
     int cmp = 1;
     CU_ASSERT(H5VLconnector_str_to_info(str, vol_id, &again) >= 0);
@@ -422,7 +422,8 @@ test_info_string(void)
     H5VLfree_connector_info(vol_id, again);
     H5VLfree_connector_info(vol_id, info);
 
-    static const char *const bad[] = {"memroy=1", "memory=12Q", "under_vol=0;under_info={", "memory=100"};
+    static const char *const bad[] = {"memroy=1", "memory=12Q", "under_vol=0;under_info={", "memory=100",
+                                       "threads=0", "threads=65", "threads=2x", "threads="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         info = NULL;
         CU_ASSERT(H5VLconnector_str_to_info(bad[i], vol_id, &info) < 0);
