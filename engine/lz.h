@@ -93,9 +93,11 @@ typedef struct lz_config {
     int max_depth;         /* deepest accepted expression nesting */
     int max_operands;      /* most distinct operands in one expression */
     int threads;           /* threads that compute (the caller counts as one) */
+    size_t cache_bytes;    /* reduction results kept between reads (0: none) */
 } lz_config;
 
-/* Defaults: 64 MiB budget, 64 KiB text, depth 200, 256 operands, 1 thread. */
+/* Defaults: 64 MiB budget, 64 KiB text, depth 200, 256 operands, 1 thread,
+ * 32 MiB cache. */
 void lz_config_init(lz_config *cfg);
 
 /* Make a context; NULL only when memory is exhausted. `cfg` may be NULL for
@@ -214,6 +216,9 @@ lz_status lz_graph_eval(lz_graph *graph, const lz_box *box, void *out);
  * shared operands are read once per piece, and reductions of the same input
  * over the same axes are computed in one scan of it. */
 lz_status lz_graph_eval_many(lz_graph *graph, const lz_box *box, void *const *outs);
+/* Forget the reduction results the graph keeps between evaluations (up to
+ * the context's cache_bytes): call it whenever a source's data changes. */
+void lz_graph_cache_clear(lz_graph *graph);
 
 #ifdef __cplusplus
 }

@@ -13,12 +13,14 @@
 #include "lz_pool.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct lz_ctx {
     lz_config config;      /* limits and budget, copied at creation */
     lz_error error;        /* first error since the last clear */
     size_t bytes_in_use;   /* payload bytes currently allocated */
     size_t peak_bytes;     /* maximum of bytes_in_use ever */
+    size_t held_bytes;     /* part of bytes_in_use kept across reads (caches) */
     long fail_countdown;   /* allocations left before an injected failure; <0 never */
     lz_pool *pool;         /* made on first use when config.threads > 1 */
     bool pool_tried;       /* so a failed start is not retried on every read */
@@ -31,6 +33,15 @@ lz_pool *lz_ctx_pool(lz_ctx *ctx);
 /* Allocate `nbytes` (0 allowed: returns a unique pointer). Records LZ_ENOMEM
  * on the context and returns NULL on failure. */
 void *lz_alloc(lz_ctx *ctx, size_t nbytes);
+/* lz_alloc for optional memory (caches): a failure returns NULL without
+ * recording an error, so that the evaluation goes on as if nothing had
+ * been asked. Injected failures apply as to lz_alloc. */
+void *lz_alloc_quiet(lz_ctx *ctx, size_t nbytes);
+/* Count `delta` bytes of what is allocated as held across reads (or, with a
+ * negative delta, no longer held). */
+void lz_ctx_held(lz_ctx *ctx, ptrdiff_t delta);
+/* Bytes in use that count against a read's budget: all but the held. */
+size_t lz_ctx_budget_used(const lz_ctx *ctx);
 /* lz_alloc of n*size zeroed bytes, with the product checked for overflow. */
 void *lz_calloc(lz_ctx *ctx, size_t n, size_t size);
 /* Free memory from lz_alloc/lz_calloc/lz_strdup; NULL is ignored. */

@@ -18,6 +18,7 @@
  * what is left to size the slabs they stream.
  */
 #include "lz_eval.h"
+#include "lz_cache.h"
 
 #include "lz_vm.h"
 
@@ -318,6 +319,45 @@ eval_concat(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     return LZ_OK;
 }
 
+/* ---- reductions inside expressions ----------------------------------------------------- */
+
+/* The graph's cache, made on first use. */
+static lz_cache *
+graph_cache(lz_graph *g)
+{
+    if (!g->cache_tried) {
+        g->cache_tried = true;
+        g->cache = lz_cache_new(g->ctx, g->ctx->config.cache_bytes);
+    }
+    return g->cache;
+}
+
+void
+lz_graph_cache_clear(lz_graph *g)
+{
+    if (g)
+        lz_cache_clear(g->cache);
+}
+
+/* A reduction that feeds other nodes goes through the cache: every piece of
+ * a read, and every later read, that needs the same reduced values finds
+ * them there instead of scanning the input again. A root's values go to
+ * the reader and are not asked for twice. */
+static lz_status
+eval_reduce(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    bool root = false;
+    for (int r = 0; r < ev->g->nroots; r++)
+        root |= ev->g->roots[r] == n;
+    lz_cache *cache = root ? NULL : graph_cache(ev->g);
+    if (lz_cache_get(cache, n, box, out))
+        return LZ_OK;
+    lz_status st = lz_eval_reductions(ev, &n, 1, box, &out);
+    if (st == LZ_OK)
+        lz_cache_put(cache, n, box, out);
+    return st;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------ */
 
 lz_status
@@ -343,7 +383,7 @@ lz_eval_node(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     case LZ_NODE_CONCAT:
         return eval_concat(ev, n, box, out);
     case LZ_NODE_REDUCE:
-        return lz_eval_reductions(ev, &n, 1, box, &out);
+        return eval_reduce(ev, n, box, out);
     }
     return lz_ctx_fail(ev->ctx, LZ_EINTERNAL, n->line, n->column, "unknown node kind %d", (int)n->kind);
 }

@@ -3,6 +3,7 @@
 #include "lz_graph.h"
 
 #include "lz_ast.h"
+#include "lz_cache.h"
 #include "lz_vm.h"
 
 #include <string.h>
@@ -96,6 +97,7 @@ lz_graph_free(lz_graph *graph)
     if (!graph)
         return;
     lz_ctx *ctx = graph->ctx;
+    lz_cache_free(graph->cache);
     if (graph->programs)
         for (int i = 0; i < graph->nnodes; i++)
             lz_program_free(ctx, graph->programs[i]);

@@ -91,6 +91,9 @@ struct lz_graph {
     size_t cap_sources;
     struct lz_program **programs; /* per node id: fused program of an elementwise
                                      region rooted there, else NULL */
+    struct lz_cache *cache;       /* reduction results kept between evaluations,
+                                     made on first use (lz_cache.h) */
+    bool cache_tried;             /* so that a failed start is not retried */
 };
 
 /* Whether a node is evaluated inside fused elementwise programs. */

@@ -603,7 +603,7 @@ lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, cons
         st = LZ_ENOMEM;
     /* Slabs: the reduced extent cut to fit what the budget has left. */
     size_t per = lz_dtype_size(x->dtype) + lz_node_cost(ev, x);
-    size_t used = lz_ctx_bytes_in_use(ctx), budget = ctx->config.memory_bytes;
+    size_t used = lz_ctx_budget_used(ctx), budget = ctx->config.memory_bytes;
     int64_t avail = (int64_t)((budget > used ? budget - used : 0) / 2 / per);
     int64_t rmax = avail / (nout ? nout : 1);
     lz_box_pieces pieces;

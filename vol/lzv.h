@@ -14,10 +14,19 @@
 
 #include <hdf5.h>
 
+/* Which other files operands may live in (files= in the info string). */
+typedef enum lzv_files_policy {
+    LZV_FILES_ANYWHERE, /* any file the process can open */
+    LZV_FILES_BELOW,    /* the holding file's directory and its subdirectories */
+    LZV_FILES_NONE,     /* operands only in the holding file */
+} lzv_files_policy;
+
 /* Tunables from the connector's info string; copied into every object. */
 typedef struct lzv_config {
-    size_t memory_bytes; /* evaluation budget per read, bytes */
-    int threads;         /* threads computing one read, the caller included */
+    size_t memory_bytes;    /* evaluation budget per read, bytes */
+    int threads;            /* threads computing one read, the caller included */
+    size_t cache_bytes;     /* reduction results kept per virtual dataset */
+    lzv_files_policy files; /* where operands may live */
 } lzv_config;
 
 /* The connector's info: what is underneath, and the tunables. */
@@ -62,6 +71,13 @@ typedef struct lzv_wrap_ctx {
 } lzv_wrap_ctx;
 
 extern const H5VL_class_t lzv_class;
+
+/* ---- stored data changes (lzv_dataset.c) ------------------------------------- */
+
+/* Record that stored data may have changed (a write, an extent change, a
+ * refresh), and read the count of such events. */
+void lzv_data_changed(void);
+unsigned long lzv_data_generation(void);
 
 /* ---- objects (lzv_wrap.c) --------------------------------------------------- */
 

@@ -103,6 +103,26 @@ lzv_dataset_read(size_t count, void *dset[], hid_t mem_type_id[], hid_t mem_spac
     return 0;
 }
 
+/* Bumped whenever this process may have changed stored data; virtual
+ * datasets drop their kept reduction results when it moves (the cache holds
+ * values computed from the sources as they were). Changing any dataset
+ * invalidates every cache: writes are rare next to reads, and telling
+ * which virtual datasets read which stored ones through nested files is
+ * not worth the risk of a stale answer. */
+static unsigned long data_generation;
+
+void
+lzv_data_changed(void)
+{
+    data_generation++;
+}
+
+unsigned long
+lzv_data_generation(void)
+{
+    return data_generation;
+}
+
 herr_t
 lzv_dataset_write(size_t count, void *dset[], hid_t mem_type_id[], hid_t mem_space_id[],
                   hid_t file_space_id[], hid_t dxpl_id, const void *buf[], void **req)
@@ -121,6 +141,7 @@ lzv_dataset_write(size_t count, void *dset[], hid_t mem_type_id[], hid_t mem_spa
             return -1;
         }
     }
+    lzv_data_changed();
     const lzv_obj *first = dset[0];
     void *small[8];
     void **under = count <= 8 ? small : malloc(count * sizeof *under);
@@ -168,6 +189,8 @@ lzv_dataset_specific(void *obj, H5VL_dataset_specific_args_t *args, hid_t dxpl_i
                   lzv_vdset_name(o->vdset));
         return -1;
     }
+    if (args->op_type == H5VL_DATASET_SET_EXTENT || args->op_type == H5VL_DATASET_REFRESH)
+        lzv_data_changed();
     herr_t ret = H5VLdataset_specific(o->under_object, o->under_vol_id, args, dxpl_id, req);
     lzv_wrap_request(req, o);
     return ret;
@@ -181,6 +204,8 @@ lzv_dataset_optional(void *obj, H5VL_optional_args_t *args, hid_t dxpl_id, void 
         return -1;
     if (o->kind == LZV_KIND_VIRTUAL)
         return lzv_vdset_optional(o, args);
+    if (args->op_type == H5VL_NATIVE_DATASET_CHUNK_WRITE)
+        lzv_data_changed();
     herr_t ret = H5VLdataset_optional(o->under_object, o->under_vol_id, args, dxpl_id, req);
     lzv_wrap_request(req, o);
     return ret;

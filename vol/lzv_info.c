@@ -8,6 +8,11 @@
  *                               suffix K/KiB, M/MiB, G/GiB (powers of 1024)
  *   threads=<n>                 threads computing one read (1-64, default 1;
  *                               HDF5 calls stay on the reading thread)
+ *   cache=<size>                reduction results kept per open virtual
+ *                               dataset between reads (default 32 MiB; 0 off)
+ *   files=anywhere|below|none   where operands in other files may live: any
+ *                               path, the holding file's directory or below
+ *                               it, or nowhere (default anywhere)
  * Unknown keys are errors, so a typo does not silently keep a default.
  * to_str writes every key, sizes in bytes, so the round trip is exact.
  */
@@ -28,7 +33,15 @@ lzv_config_init(lzv_config *config)
     lz_config_init(&engine);
     config->memory_bytes = engine.memory_bytes;
     config->threads = engine.threads;
+    config->cache_bytes = engine.cache_bytes;
+    config->files = LZV_FILES_ANYWHERE;
 }
+
+static const char *const files_names[] = {
+    [LZV_FILES_ANYWHERE] = "anywhere",
+    [LZV_FILES_BELOW] = "below",
+    [LZV_FILES_NONE] = "none",
+};
 
 /* Info for "native underneath, default tunables". */
 static lzv_info *
@@ -99,10 +112,15 @@ lzv_info_cmp(int *cmp_value, const void *a_, const void *b_)
         return -1;
     if (*cmp_value)
         return 0;
-    if (a->config.memory_bytes != b->config.memory_bytes)
-        *cmp_value = a->config.memory_bytes < b->config.memory_bytes ? -1 : 1;
-    else if (a->config.threads != b->config.threads)
-        *cmp_value = a->config.threads < b->config.threads ? -1 : 1;
+    const lzv_config *x = &a->config, *y = &b->config;
+    if (x->memory_bytes != y->memory_bytes)
+        *cmp_value = x->memory_bytes < y->memory_bytes ? -1 : 1;
+    else if (x->threads != y->threads)
+        *cmp_value = x->threads < y->threads ? -1 : 1;
+    else if (x->cache_bytes != y->cache_bytes)
+        *cmp_value = x->cache_bytes < y->cache_bytes ? -1 : 1;
+    else if (x->files != y->files)
+        *cmp_value = x->files < y->files ? -1 : 1;
     return 0;
 }
 
@@ -130,11 +148,13 @@ lzv_info_to_str(const void *ptr, char **str)
     if (H5VLget_value(info->under_vol_id, &value) < 0 ||
         H5VLconnector_info_to_str(info->under_vol_info, info->under_vol_id, &under) < 0)
         return -1;
-    size_t size = 96 + (under ? strlen(under) : 0);
+    size_t size = 160 + (under ? strlen(under) : 0);
     *str = H5allocate_memory(size, false);
+    const lzv_config *c = &info->config;
     if (*str)
-        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu;threads=%d", (unsigned)value,
-                 under ? under : "", info->config.memory_bytes, info->config.threads);
+        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu;threads=%d;cache=%zu;files=%s",
+                 (unsigned)value, under ? under : "", c->memory_bytes, c->threads, c->cache_bytes,
+                 files_names[c->files]);
     if (under)
         H5free_memory(under);
     return *str ? 0 : -1;
@@ -274,10 +294,27 @@ lzv_info_from_str(const char *str, void **out)
                 goto fail;
             }
             info->config.threads = (int)n;
+        } else if (klen == 5 && !strncmp(p, "cache", klen)) {
+            if (parse_size(v, (size_t)vlen, &info->config.cache_bytes) < 0) {
+                LZV_ERROR(LZ_EVALUE, "connector info: cache=%.*s is not a size (write e.g. 64MiB, or 0)",
+                          (int)vlen, v);
+                goto fail;
+            }
+        } else if (klen == 5 && !strncmp(p, "files", klen)) {
+            int found = -1;
+            for (int i = 0; i < (int)(sizeof files_names / sizeof files_names[0]); i++)
+                if (strlen(files_names[i]) == (size_t)vlen && !strncmp(v, files_names[i], (size_t)vlen))
+                    found = i;
+            if (found < 0) {
+                LZV_ERROR(LZ_EVALUE, "connector info: files=%.*s is not one of anywhere, below, none",
+                          (int)vlen, v);
+                goto fail;
+            }
+            info->config.files = (lzv_files_policy)found;
         } else {
             LZV_ERROR(LZ_EVALUE,
                       "connector info: unknown key '%.*s' (known keys: under_vol, under_info, "
-                      "memory, threads)",
+                      "memory, threads, cache, files)",
                       (int)klen, p);
             goto fail;
         }

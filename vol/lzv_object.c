@@ -47,6 +47,8 @@ lzv_object_specific(void *obj, const H5VL_loc_params_t *loc_params, H5VL_object_
                     hid_t dxpl_id, void **req)
 {
     lzv_obj *o = obj;
+    if (args->op_type == H5VL_OBJECT_REFRESH)
+        lzv_data_changed(); /* the file may hold new data: drop kept results */
     herr_t ret = H5VLobject_specific(o->under_object, loc_params, o->under_vol_id, args, dxpl_id, req);
     lzv_wrap_request(req, o);
     return ret;

@@ -256,6 +256,43 @@ other_file_name(const lzv_place *place, const char *file)
     return name;
 }
 
+/* Whether the connector's files= policy lets an operand live in file
+ * `name` (already made relative to the holding file); errors go to ctx.
+ * "below" compares real paths, so neither "../" nor a symbolic link leads
+ * out of the holding file's directory. */
+static lz_status
+check_file_policy(const lzv_place *place, const lz_operand *op, const char *vds_name, const char *name,
+                  lz_ctx *ctx)
+{
+    lzv_files_policy policy = place->access->config.files;
+    if (policy == LZV_FILES_ANYWHERE)
+        return LZ_OK;
+    if (policy == LZV_FILES_NONE)
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
+                           "operand file '%s' of '%s' is refused: the connector's setting files=none allows "
+                           "operands only in the file itself",
+                           op->file, vds_name);
+    char *dir = realpath(place->file_name, NULL), *target = realpath(name, NULL);
+    lz_status st = LZ_OK;
+    if (!dir || !target) {
+        st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
+                         "operand file '%s' of '%s' cannot be opened (looked for '%s')", op->file, vds_name, name);
+    } else {
+        char *slash = strrchr(dir, '/');
+        slash[slash == dir] = '\0'; /* the directory; "/" stays "/" */
+        size_t n = strlen(dir);
+        bool inside = !strncmp(target, dir, n) && (target[n] == '/' || dir[n - 1] == '/');
+        if (!inside)
+            st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
+                             "operand file '%s' of '%s' is refused: the connector's setting files=below allows "
+                             "only files in '%s' and its subdirectories, and it is '%s'",
+                             op->file, vds_name, dir, target);
+    }
+    free(dir);
+    free(target);
+    return st;
+}
+
 /* Fill the source description of an opened dataset; errors go to ctx. */
 static lz_status
 describe(lzv_operand *o, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx)
@@ -323,6 +360,10 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
         char *name = other_file_name(place, op->file);
         if (!name)
             return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
+        if (check_file_policy(place, op, vds_name, name, ctx) != LZ_OK) {
+            free(name);
+            return LZ_ESOURCE;
+        }
         o->file_id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id);
         if (o->file_id < 0) {
             lzv_stack_keep_cause();

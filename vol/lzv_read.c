@@ -411,18 +411,24 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
     lzv_vdset *vd = dset->vdset;
     if (lzv_vdset_bind(dset, dxpl_id) < 0)
         return -1;
-    if (file_space_id == H5S_PLIST || file_space_id == H5S_BLOCK) {
-        LZV_ERROR(LZ_EVALUE, "reading '%s': %s is not supported as a file selection of a virtual dataset",
-                  lzv_vdset_name(vd), file_space_id == H5S_PLIST ? "H5S_PLIST" : "H5S_BLOCK");
+    /* As the native connector: H5S_BLOCK describes memory only, H5S_PLIST
+     * the file only. */
+    if (file_space_id == H5S_BLOCK || mem_space_id == H5S_PLIST) {
+        LZV_ERROR(LZ_EVALUE, "reading '%s': %s is not allowed for the %s dataspace", lzv_vdset_name(vd),
+                  file_space_id == H5S_BLOCK ? "H5S_BLOCK" : "H5S_PLIST",
+                  file_space_id == H5S_BLOCK ? "file" : "memory");
         return -1;
     }
-    lzv_vdset_set_dxpl(vd, dxpl_id);
+    lzv_vdset_prepare_read(vd, dxpl_id);
 
     herr_t ret = -1;
     hid_t own_fspace = H5I_INVALID_HID;
     hid_t fspace = file_space_id;
-    if (fspace == H5S_ALL) {
-        own_fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
+    if (fspace == H5S_ALL || fspace == H5S_PLIST) {
+        if (fspace == H5S_PLIST)
+            own_fspace = lzv_plist_selection(vd, dxpl_id);
+        else
+            own_fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
         fspace = own_fspace;
         if (fspace < 0)
             return -1;

@@ -204,12 +204,16 @@ format_dims(char *buf, size_t size, int rank, const hsize_t *dims64, const int64
 }
 
 void
-lzv_vdset_set_dxpl(lzv_vdset *vd, hid_t dxpl_id)
+lzv_vdset_prepare_read(lzv_vdset *vd, hid_t dxpl_id)
 {
+    if (vd->generation != lzv_data_generation()) {
+        lz_graph_cache_clear(vd->graph);
+        vd->generation = lzv_data_generation();
+    }
     for (size_t i = 0; i < vd->noperands; i++) {
         vd->operands[i].dxpl_id = dxpl_id;
         if (vd->operands[i].nested)
-            lzv_vdset_set_dxpl(vd->operands[i].nested->vdset, dxpl_id);
+            lzv_vdset_prepare_read(vd->operands[i].nested->vdset, dxpl_id);
     }
 }
 
@@ -235,6 +239,7 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     lz_config_init(&cfg);
     cfg.memory_bytes = dset->access->config.memory_bytes / 4 * 3;
     cfg.threads = dset->access->config.threads;
+    cfg.cache_bytes = dset->access->config.cache_bytes;
     if (!vd->ctx && !(vd->ctx = lz_ctx_new(&cfg))) {
         LZV_ERROR(LZ_ENOMEM, "out of memory binding '%s'", lzv_vdset_name(vd));
         return -1;

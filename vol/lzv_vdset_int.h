@@ -23,6 +23,7 @@ struct lzv_vdset {
     lzv_operand *operands;        /* opened operands */
     size_t noperands;
     hid_t failed_stack;           /* HDF5 stack of an operand read that failed */
+    unsigned long generation;     /* lzv_data_generation() the graph's cache is from */
 };
 
 /* Bind on first use: parse, open operands, check the result still matches
@@ -31,9 +32,13 @@ herr_t lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id);
 /* The same for a virtual dataset that is an operand: `chain` starts with
  * the dataset itself, followed by those that use it. */
 herr_t lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain);
-/* Set the transfer list of the read in progress on every operand, nested
- * virtual operands included. */
-void lzv_vdset_set_dxpl(lzv_vdset *vd, hid_t dxpl_id);
+/* Before a read: set its transfer list on every operand, and drop results
+ * the graphs keep if stored data changed since; nested virtual operands
+ * included. */
+void lzv_vdset_prepare_read(lzv_vdset *vd, hid_t dxpl_id);
+/* The file selection of a read that passed H5S_PLIST, on a new dataspace
+ * of the dataset's extent (lzv_plist_sel.c); pushes an error on failure. */
+hid_t lzv_plist_selection(const lzv_vdset *vd, hid_t dxpl_id);
 /* Push the engine context's error as an HDF5 error frame about `vd`, on top
  * of any saved under-connector stack; clears both. */
 void lzv_vdset_push_error(lzv_vdset *vd, const char *what);

@@ -300,6 +300,84 @@ test_partial_reads_stay_small(void)
     unbind(&b);
 }
 
+/* The anomaly x - mean(x, axis=0), read whole in many pieces, then row by
+ * row, then a column range: the mean is computed once (the cache), so x is
+ * read once for the mean and once for the subtraction. With the cache off
+ * or too small for the mean, or after lz_graph_cache_clear, the mean is
+ * computed again — and the values always match. */
+static double
+anomaly_want(int i, int j, int k)
+{
+    double sum = 0;
+    for (int t = 0; t < R0; t++)
+        sum += r_at(t, j, k);
+    return r_at(i, j, k) - sum / R0;
+}
+
+static bool
+anomaly_matches(const double *out, const lz_box *box)
+{
+    int64_t e = 0;
+    for (int64_t i = 0; i < box->count[0]; i++)
+        for (int64_t j = 0; j < box->count[1]; j++)
+            for (int64_t k = 0; k < box->count[2]; k++, e++) {
+                double want = anomaly_want((int)(box->start[0] + i * box->step[0]),
+                                           (int)(box->start[1] + j * box->step[1]),
+                                           (int)(box->start[2] + k * box->step[2]));
+                if (fabs(out[e] - want) > 1e-12 * (fabs(want) + 1))
+                    return false;
+            }
+    return true;
+}
+
+static void
+test_reductions_inside_are_computed_once(void)
+{
+    fill_random(6);
+    const int64_t n = R0 * R1 * R2;
+    static const size_t caches[] = {(size_t)32 << 20, 0, R1 * R2 * 8 - 8};
+    for (size_t ci = 0; ci < sizeof caches / sizeof caches[0]; ci++) {
+        bool cached = caches[ci] >= R1 * R2 * 8;
+        counting c;
+        counting_init(&c, 3, (int64_t[]){R0, R1, R2}, rdata);
+        lz_config cfg;
+        lz_config_init(&cfg);
+        cfg.memory_bytes = 8 << 10; /* pieces of a few rows */
+        cfg.cache_bytes = caches[ci];
+        bound b;
+        CU_ASSERT_EQUAL_FATAL(bind_text_with(&b, "x - mean(x, axis=0)", &c, 1, &cfg), LZ_OK);
+        static double out[R0 * R1 * R2];
+        lz_box whole;
+        lz_box_full(&whole, 3, (int64_t[]){R0, R1, R2});
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &whole, out), LZ_OK);
+        CU_ASSERT(anomaly_matches(out, &whole));
+        int64_t after_whole = c.elements;
+        /* Without the cache, the mean again for every piece. */
+        CU_ASSERT(cached ? after_whole == 2 * n : after_whole > 3 * n);
+        for (int i = 0; i < R0; i++) {
+            lz_box row = {.rank = 3, .start = {i, 0, 0}, .count = {1, R1, R2}, .step = {1, 1, 1}};
+            CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &row, out), LZ_OK);
+            CU_ASSERT(anomaly_matches(out, &row));
+        }
+        if (cached)
+            CU_ASSERT_EQUAL(c.elements - after_whole, n); /* each row once, the mean not again */
+        /* Inside the kept box, with steps: still no new scan. */
+        int64_t before = c.elements;
+        lz_box part = {.rank = 3, .start = {2, 3, 1}, .count = {4, 3, 4}, .step = {5, 2, 2}};
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &part, out), LZ_OK);
+        CU_ASSERT(anomaly_matches(out, &part));
+        if (cached)
+            CU_ASSERT_EQUAL(c.elements - before, 4 * 3 * 4);
+        /* New data, cache cleared: new values. */
+        rdata[(0 * R1 + 3) * R2 + 1] += 23.0;
+        lz_graph_cache_clear(b.graph);
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &part, out), LZ_OK);
+        CU_ASSERT(anomaly_matches(out, &part));
+        rdata[(0 * R1 + 3) * R2 + 1] -= 23.0;
+        unbind(&b);
+    }
+}
+
 /* mean and std of the same input, as two expressions of one graph, read
  * the input once; sums of views of a shared operand share its reads. */
 static void
@@ -350,4 +428,5 @@ register_reduce_suite(void)
     CU_add_test(s, "threads fold the same bits", test_threads_same_bits);
     CU_add_test(s, "part of a reduction reads only its columns", test_partial_reads_stay_small);
     CU_add_test(s, "mean and std of one input in one scan", test_one_pass_for_many);
+    CU_add_test(s, "reductions inside expressions are computed once", test_reductions_inside_are_computed_once);
 }

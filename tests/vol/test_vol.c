@@ -3,11 +3,9 @@
  * selection and memory type, the errors users get, and the info string.
  * Expected values are computed here element by element (the independent
  * numpy oracle is in tests/python). Needs HDF5_PLUGIN_PATH (set by ctest). */
-#include "h5lazy_vol.h"
+#include "vol_test.h"
 
 #include <CUnit/Basic.h>
-#include <CUnit/CUnit.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,8 +15,8 @@
 #define N0 7
 #define N1 9
 
-static hid_t vol_id = H5I_INVALID_HID; /* the h5lazy connector */
-static hid_t lazy_fapl = H5I_INVALID_HID;
+hid_t vol_id = H5I_INVALID_HID;
+hid_t lazy_fapl = H5I_INVALID_HID;
 static const char *file_name = "vol_tests.h5";
 static float a_data[N0][N1];
 static int16_t b_data[N0][N1];
@@ -32,9 +30,7 @@ expected_c(int i, int j)
     return (double)(a_data[i][j] * 2.0f) + (double)b_data[i][j] / 4.0 - 1.0;
 }
 
-/* Define NAME = EXPR in the open file; returns the op's status and fills
- * *diag (may be NULL). */
-static herr_t
+herr_t
 define(hid_t file, const char *name, const char *expr, h5lazy_diagnostic_t *diag)
 {
     int op;
@@ -44,12 +40,6 @@ define(hid_t file, const char *name, const char *expr, h5lazy_diagnostic_t *diag
     H5VL_optional_args_t opt = {op, &args};
     return H5VLfile_optional_op(file, &opt, H5P_DATASET_XFER_DEFAULT, H5ES_NONE);
 }
-
-/* Find an h5lazy frame on the error stack and copy its text. */
-typedef struct found {
-    int frames;
-    char desc[1200];
-} found;
 
 static herr_t
 find_h5lazy(unsigned n, const H5E_error2_t *err, void *data)
@@ -65,9 +55,7 @@ find_h5lazy(unsigned n, const H5E_error2_t *err, void *data)
     return 0;
 }
 
-/* Walk a copy of the stack: the walk callback calls the API, which clears
- * the current stack. Taking the copy clears the current stack too. */
-static found
+found
 h5lazy_error(void)
 {
     found f = {0};
@@ -80,12 +68,8 @@ h5lazy_error(void)
 static int
 suite_init(void)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    vol_id = H5VLregister_connector_by_name(H5LAZY_VOL_NAME, H5P_DEFAULT);
     if (vol_id < 0)
         return -1;
-    lazy_fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_vol(lazy_fapl, vol_id, NULL);
     for (int i = 0; i < N0; i++)
         for (int j = 0; j < N1; j++) {
             a_data[i][j] = (float)(i * N1 + j) * 0.5f - 3.0f;
@@ -120,8 +104,6 @@ suite_init(void)
 static int
 suite_clean(void)
 {
-    H5Pclose(lazy_fapl);
-    H5VLclose(vol_id);
     remove(file_name);
     return 0;
 }
@@ -410,9 +392,10 @@ test_info_string(void)
 {
     void *info = NULL;
     char *str = NULL;
-    CU_ASSERT(H5VLconnector_str_to_info("under_vol=0;under_info={};memory=3MiB;threads=2", vol_id, &info) >= 0);
+    CU_ASSERT(H5VLconnector_str_to_info("under_vol=0;under_info={};memory=3MiB;threads=2;cache=1M;files=below", vol_id,
+                                        &info) >= 0);
     CU_ASSERT(H5VLconnector_info_to_str(info, vol_id, &str) >= 0);
-    CU_ASSERT_STRING_EQUAL(str, "under_vol=0;under_info={};memory=3145728;threads=2");
+    CU_ASSERT_STRING_EQUAL(str, "under_vol=0;under_info={};memory=3145728;threads=2;cache=1048576;files=below");
     void *again = NULL;
     int cmp = 1;
     CU_ASSERT(H5VLconnector_str_to_info(str, vol_id, &again) >= 0);
@@ -423,7 +406,8 @@ test_info_string(void)
     H5VLfree_connector_info(vol_id, info);
 
     static const char *const bad[] = {"memroy=1", "memory=12Q", "under_vol=0;under_info={", "memory=100",
-                                       "threads=0", "threads=65", "threads=2x", "threads="};
+                                       "threads=0", "threads=65", "threads=2x", "threads=",
+                                       "cache=-1", "cache=2X", "files=", "files=ANYWHERE"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         info = NULL;
         CU_ASSERT(H5VLconnector_str_to_info(bad[i], vol_id, &info) < 0);
@@ -458,6 +442,12 @@ main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
+    /* The connector for every suite (a failure fails every suite's setup). */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    vol_id = H5VLregister_connector_by_name(H5LAZY_VOL_NAME, H5P_DEFAULT);
+    lazy_fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (vol_id >= 0)
+        H5Pset_vol(lazy_fapl, vol_id, NULL);
     CU_pSuite s = CU_add_suite("connector", suite_init, suite_clean);
     CU_add_test(s, "the plugin loads as 'h5lazy'", test_plugin_loaded);
     CU_add_test(s, "metadata presented as a stored dataset", test_presented_as_stored);
@@ -471,11 +461,17 @@ main(void)
     CU_add_test(s, "an operand that changed shape is reported", test_operand_changed);
     CU_add_test(s, "info string parsing and round trip", test_info_string);
     CU_add_test(s, "stacked over HDF5's pass-through connector", test_stacked_over_pass_through);
+    register_cache_suite();
+    register_selection_suite();
+    register_files_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     /* A suite whose setup fails runs no tests: that is a failure too. */
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
                       CU_get_number_of_suites_failed();
     CU_cleanup_registry();
+    H5Pclose(lazy_fapl);
+    if (vol_id >= 0)
+        H5VLclose(vol_id);
     return failed ? 1 : 0;
 }
