@@ -288,6 +288,39 @@ compare_out_of_range(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, lz_
     return true;
 }
 
+/* numpy's logical functions take any Python integer next to an integer
+ * array (as comparisons do): only its truth matters, so one outside the
+ * array's type stands for true. */
+static lz_status
+logical_literal_as_truth(binder *b, const lz_ast *at, lz_node **in)
+{
+    for (int w = 0; w < 2; w++) {
+        lz_node *other = in[1 - w];
+        if (!is_weak(in[w]) || in[w]->value.kind != LZ_KIND_INT || is_weak(other) ||
+            !lz_dtype_is_integer(other->dtype) || lz_scalar_fits(&in[w]->value, other->dtype))
+            continue;
+        lz_scalar truth = {.kind = LZ_KIND_BOOL};
+        truth.v.b = in[w]->value.v.i != 0;
+        if (!(in[w] = make_const(b, at, &truth, true)))
+            return LZ_ENOMEM;
+    }
+    return LZ_OK;
+}
+
+/* ldexp is the one ufunc whose loops mix types ("fi->f"): its literals
+ * take the loop's types, not their partner's. A literal exponent is an
+ * int32 (numpy checks it fits: "out of bounds for int32"); a literal
+ * mantissa is float16 for an integer (float32 here, as every float16
+ * result) and float64 for a float. */
+static void
+ldexp_literal_types(lz_node *const *in, lz_dtype *types)
+{
+    if (is_weak(in[0]))
+        types[0] = weak_kind(in[0]) == LZ_KIND_FLOAT ? LZ_FLOAT64 : LZ_FLOAT32;
+    if (is_weak(in[1]) && weak_kind(in[1]) != LZ_KIND_FLOAT)
+        types[1] = LZ_INT32;
+}
+
 lz_status
 make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_tok op, lz_node **out)
 {
@@ -307,16 +340,19 @@ make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_t
     }
     if ((lz_ufunc_flags(uf) & LZ_UFF_COMPARE) && compare_out_of_range(b, at, uf, in, out, &st))
         return st;
+    if ((uf == LZ_UF_LOGICAL_AND || uf == LZ_UF_LOGICAL_OR || uf == LZ_UF_LOGICAL_XOR) &&
+        (st = logical_literal_as_truth(b, at, in)))
+        return st;
     /* The types the loop search sees: arrays' own; literals take the type
      * NEP 50 gives them next to the arrays (or their kind's default). */
-    lz_dtype strong = LZ_BOOL;
-    bool have_strong = false;
+    lz_dtype strong_types[3];
+    int nstrong = 0;
     int first = (lz_ufunc_flags(uf) & LZ_UFF_WHERE) ? 1 : 0; /* where's condition does not promote */
     for (int k = first; k < nin; k++)
-        if (!is_weak(in[k])) {
-            strong = have_strong ? lz_dtype_promote(strong, in[k]->dtype) : in[k]->dtype;
-            have_strong = true;
-        }
+        if (!is_weak(in[k]))
+            strong_types[nstrong++] = in[k]->dtype;
+    bool have_strong = nstrong > 0;
+    lz_dtype strong = have_strong ? lz_dtype_promote_many(strong_types, nstrong) : LZ_BOOL;
     lz_dtype types[3];
     for (int k = 0; k < nin; k++) {
         if (!is_weak(in[k]))
@@ -326,6 +362,8 @@ make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_t
         else
             types[k] = lz_dtype_of_kind(weak_kind(in[k]));
     }
+    if (uf == LZ_UF_LDEXP)
+        ldexp_literal_types(in, types);
     lz_loop loop;
     char why[300];
     if (lz_resolve_loop(uf, types, &loop, why, sizeof why) != LZ_OK)
@@ -492,27 +530,64 @@ bind_where(binder *b, const lz_ast *a, lz_node **out)
     return make_ufunc(b, a, LZ_UF_WHERE, in, 3, LZ_T_EOF, out);
 }
 
-/* clip(x, lo, hi) is minimum(maximum(x, lo), hi); either bound may be None. */
+/* A weak integer literal clamped into the range of integer type t. */
+static lz_node *
+clamp_literal(binder *b, const lz_ast *at, const lz_node *lit, lz_dtype t)
+{
+    int bits = lz_dtype_bits(t);
+    bool is_signed = lz_dtype_kind(t) == LZ_KIND_INT;
+    lz_int128 lo = is_signed ? -((lz_int128)1 << (bits - 1)) : 0;
+    lz_int128 hi = is_signed ? ((lz_int128)1 << (bits - 1)) - 1 : ((lz_int128)1 << bits) - 1;
+    lz_scalar v = lit->value;
+    v.v.i = v.v.i < lo ? lo : v.v.i > hi ? hi : v.v.i;
+    return make_const(b, at, &v, true);
+}
+
+/* clip(x, a_min, a_max), numpy's three-input ufunc: every input in the
+ * result type of all three (not of two at a time), then
+ * minimum(maximum(x, a_min), a_max). As numpy 2.4: a bound may be None (or
+ * both, leaving x as it is), and an integer literal outside an integer
+ * result type is clamped to the type's range rather than refused. */
 static lz_status
 bind_clip(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"a_min", "a_max", NULL};
     call_args args;
     lz_status st = call_collect(b, a, 1, 3, keywords, &args);
-    lz_node *x;
-    if (st || (st = bind_node(b, args.pos[0], &x)))
+    lz_node *in[3] = {NULL, NULL, NULL}; /* x, a_min, a_max */
+    if (st || (st = bind_node(b, args.pos[0], &in[0])))
         return st;
-    const lz_ast *lo = args.kw[0], *hi = args.kw[1];
-    if ((!lo || lo->kind == LZ_AST_NONE) && (!hi || hi->kind == LZ_AST_NONE))
-        return bind_fail(b, a, LZ_ESYNTAX, "clip() needs a_min or a_max (or both)");
-    if (lo && lo->kind != LZ_AST_NONE) {
-        lz_node *in[2] = {x, NULL};
-        if ((st = bind_node(b, lo, &in[1])) || (st = make_ufunc(b, a, LZ_UF_MAXIMUM, in, 2, LZ_T_EOF, &x)))
+    for (int k = 1; k < 3; k++)
+        if (args.kw[k - 1] && args.kw[k - 1]->kind != LZ_AST_NONE && (st = bind_node(b, args.kw[k - 1], &in[k])))
             return st;
+    lz_dtype strong[3];
+    int nstrong = 0;
+    for (int k = 0; k < 3; k++)
+        if (in[k] && !is_weak(in[k]))
+            strong[nstrong++] = in[k]->dtype;
+    if (nstrong > 0) {
+        lz_dtype t = lz_dtype_promote_many(strong, nstrong);
+        for (int k = 0; k < 3; k++) {
+            if (!in[k])
+                continue;
+            if (!is_weak(in[k]))
+                st = in[k]->dtype == t ? LZ_OK : make_cast(b, &in[k], t);
+            else if (k > 0 && lz_dtype_is_integer(t) && in[k]->value.kind == LZ_KIND_INT &&
+                     !lz_scalar_fits(&in[k]->value, t))
+                st = (in[k] = clamp_literal(b, args.kw[k - 1], in[k], t)) ? LZ_OK : LZ_ENOMEM;
+            if (st)
+                return st;
+        }
+    } else if (is_weak(in[0]) && (st = make_cast(b, &in[0], lz_dtype_of_kind(weak_kind(in[0]))))) {
+        return st; /* numpy makes an array of a literal x first */
     }
-    if (hi && hi->kind != LZ_AST_NONE) {
-        lz_node *in[2] = {x, NULL};
-        if ((st = bind_node(b, hi, &in[1])) || (st = make_ufunc(b, a, LZ_UF_MINIMUM, in, 2, LZ_T_EOF, &x)))
+    lz_node *x = in[0];
+    static const lz_ufunc ops[3] = {0, LZ_UF_MAXIMUM, LZ_UF_MINIMUM};
+    for (int k = 1; k < 3; k++) {
+        if (!in[k])
+            continue;
+        lz_node *pair[2] = {x, in[k]};
+        if ((st = make_ufunc(b, a, ops[k], pair, 2, LZ_T_EOF, &x)))
             return st;
     }
     *out = x;

@@ -424,8 +424,13 @@ make_concat(binder *b, const lz_ast *at, lz_node **members, int n, int axis, lz_
         }
         if (__builtin_add_overflow(total, m->shape[axis], &total))
             return bind_fail(b, at, LZ_ELIMIT, "the joined extent overflows");
-        t = lz_dtype_promote(t, m->dtype);
     }
+    lz_dtype *types = lz_arena_alloc(&b->graph->arena, (size_t)n * sizeof *types);
+    if (!types)
+        return LZ_ENOMEM;
+    for (int i = 0; i < n; i++)
+        types[i] = members[i]->dtype;
+    t = lz_dtype_promote_many(types, n);
     lz_node *c = lz_node_new(b->graph, LZ_NODE_CONCAT, n, at->line, at->column);
     if (!c)
         return LZ_ENOMEM;

@@ -4,7 +4,7 @@
  * truncate toward zero; anything else (NaN, +-inf, too large) gives the
  * instruction's "indefinite" value, INT_MIN. Narrower targets take the low
  * bits of the 32-bit result; uint32 the low bits of the 64-bit result;
- * uint64 uses the 2^63 split. C leaves all the out-of-range cases
+ * uint64 uses the 2^63 split (below). C leaves all the out-of-range cases
  * undefined, hence the explicit range checks.
  */
 #ifndef LZ_CAST_H
@@ -24,14 +24,16 @@ lz_cast_f_to_i64(double x)
     return (x >= -9223372036854775808.0 && x < 9223372036854775808.0) ? (int64_t)x : INT64_MIN;
 }
 
+/* GCC's sequence for (uint64_t)x: below 2^63 (NaN too: the comparison is
+ * false) the signed conversion, so negatives wrap and NaN or -inf give
+ * 2^63; from 2^63 on, the signed conversion of x - 2^63 with the top bit
+ * flipped, so inf and anything from 2^64 on give 0. */
 static inline uint64_t
 lz_cast_f_to_u64(double x)
 {
-    if (x < 9223372036854775808.0)
-        return (uint64_t)lz_cast_f_to_i64(x); /* negative values wrap, as on x86-64 */
-    if (x < 18446744073709551616.0)
-        return (uint64_t)(int64_t)(x - 9223372036854775808.0) ^ (UINT64_C(1) << 63);
-    return UINT64_C(1) << 63;
+    if (!(x >= 9223372036854775808.0))
+        return (uint64_t)lz_cast_f_to_i64(x);
+    return (uint64_t)lz_cast_f_to_i64(x - 9223372036854775808.0) ^ (UINT64_C(1) << 63);
 }
 
 /* The same, per target type. */

@@ -43,6 +43,8 @@ bool lz_dtype_is_integer(lz_dtype t); /* signed or unsigned, not bool */
 
 /* The NumPy 2 result type of two arrays of types a and b. */
 lz_dtype lz_dtype_promote(lz_dtype a, lz_dtype b);
+/* The NumPy 2 result type of n >= 1 arrays (not a left fold of the above). */
+lz_dtype lz_dtype_promote_many(const lz_dtype *types, int n);
 /* The type a weak scalar of `kind` takes next to an array of type t. */
 lz_dtype lz_dtype_promote_weak(lz_dtype t, lz_kind weak_kind);
 /* The type of a weak scalar when nothing gives it one (a constant result):

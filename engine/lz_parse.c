@@ -4,7 +4,9 @@
  * (Python's, which numpy follows), each preceded by its grammar rule. The
  * binary levels share one precedence-climbing loop driven by
  * binary_precedence(). Nesting depth is capped (lz_config.max_depth) so a
- * hostile expression cannot exhaust the stack. After parsing, one walk
+ * hostile expression cannot exhaust the stack: every recursion passes
+ * through parse_unary, which counts one level, so a pair of parentheses,
+ * a call, a unary operator or a right operand each nest one level. After parsing, one walk
  * collects the distinct operands: bare names and ds("path") /
  * ds("file", "path") calls.
  */
@@ -518,9 +520,9 @@ parse_binary(parser *p, int min_prec, lz_ast **out)
         n->op = t.kind;
         n->nitems = 2;
         n->items[0] = lhs;
-        if ((st = enter(p)) || (st = advance(p)) || (st = parse_binary(p, prec + 1, &n->items[1])))
+        /* No level of its own: the right operand's unary counts it. */
+        if ((st = advance(p)) || (st = parse_binary(p, prec + 1, &n->items[1])))
             return st;
-        p->depth--;
         lhs = n;
     }
     *out = lhs;
@@ -542,7 +544,7 @@ parse_expr(parser *p, lz_ast **out)
 {
     lz_status st;
     lz_ast *lhs = NULL;
-    if ((st = enter(p)) || (st = parse_binary(p, 1, &lhs)))
+    if ((st = parse_binary(p, 1, &lhs)))
         return st;
     if (is_comparison(p->tok.kind)) {
         lz_ast *n = new_node(p, LZ_AST_BINARY, &p->tok);
@@ -558,7 +560,6 @@ parse_expr(parser *p, lz_ast **out)
                            "comparisons cannot be chained; write logical_and(a < b, b < c)");
         lhs = n;
     }
-    p->depth--;
     *out = lhs;
     return LZ_OK;
 }

@@ -427,7 +427,9 @@ finish(lz_evaluator *ev, const red_state *s, int64_t nout, int64_t total, void *
         case LZ_RED_STD: {
             int64_t count = s->skipna ? s->n[i] : total;
             double dof = (double)count - (double)n->reduce->ddof;
-            double var = count == 0 ? NAN : s->comp[i] / (dof > 0 ? dof : 0.0);
+            /* numpy: var divides by max(dof, 0) (so inf or NaN), nanvar
+             * gives NaN wherever dof <= 0. */
+            double var = count == 0 || (s->skipna && dof <= 0) ? NAN : s->comp[i] / (dof > 0 ? dof : 0.0);
             v.v.f = s->op == LZ_RED_STD ? sqrt(var) : var;
             break;
         }

@@ -8,7 +8,8 @@
 #      into build/deps/hdf5 (C library, high-level library, tools, h5_api_test).
 #   3. A virtual environment build/venv with numpy and pytest from PyPI and h5py
 #      built from its source distribution against that same HDF5 (the wheel is
-#      cached in build/deps/wheels, so a fresh venv costs seconds).
+#      cached in build/deps/wheels, so a fresh venv costs seconds); then the
+#      readers built on h5py that the tests drive (xarray, h5netcdf).
 # It ends by writing build/deps.env, which the other scripts source.
 #
 # Environment: H5LAZY_BUILD (default <repo>/build), HDF5_DIR / CMAKE_PREFIX_PATH
@@ -162,6 +163,13 @@ if ! h5py_ok; then
     "$py" -m pip install -q --force-reinstall --no-deps "$wheels"/h5py-$h5py_version-*.whl
     h5py_ok || die "h5py in $venv does not load the HDF5 in $hdf5_lib"
 fi
+
+# Readers built on h5py (xarray, h5netcdf) come after h5py, so that pip finds
+# h5py satisfied by ours and never fetches a wheel with a libhdf5 of its own;
+# the constraint turns any requirement for another h5py into an error.
+echo "h5py==$h5py_version" >"$deps/h5py-constraint.txt"
+"$py" -m pip install -q -r "$repo/tests/python/requirements-readers.txt" -c "$deps/h5py-constraint.txt"
+h5py_ok || die "installing tests/python/requirements-readers.txt replaced the h5py in $venv"
 
 cat >"$build/deps.env" <<EOF
 # Written by scripts/deps.sh; sourced by the other scripts.

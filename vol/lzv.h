@@ -37,13 +37,15 @@ typedef struct lzv_info {
 } lzv_info;
 
 /* What every object opened through one file open shares: the tunables and
- * the access properties for the under connector (used to open operand
- * files with the same close degree and driver as the file the user
- * opened). Reference-counted: objects may outlive the file's handle. */
+ * the access properties for the under connector (the user's own, and those
+ * operand files are opened with). Reference-counted: objects may outlive
+ * the file's handle. */
 typedef struct lzv_access {
     int refs;           /* objects and wrapping contexts holding it */
     lzv_config config;  /* tunables from the connector info */
     hid_t under_fapl;   /* the user's FAPL with the under connector set */
+    hid_t operand_fapl; /* for operand files: the default driver, the user's
+                           close degree and file locking, the under connector */
 } lzv_access;
 
 typedef struct lzv_vdset lzv_vdset;

@@ -145,6 +145,29 @@ lzv_default_chunks(int rank, const hsize_t *dims, lz_dtype dtype, hsize_t *chunk
 
 static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
 
+/* Whether the dataset's raw data is declared to live in the placeholder's
+ * impossible external file. */
+static htri_t
+has_placeholder_storage(void *under_dset, hid_t under_vol_id, hid_t dxpl_id)
+{
+    H5VL_dataset_get_args_t get = {.op_type = H5VL_DATASET_GET_DCPL};
+    if (H5VLdataset_get(under_dset, under_vol_id, &get, dxpl_id, NULL) < 0)
+        return -1;
+    hid_t dcpl = get.args.get_dcpl.dcpl_id;
+    htri_t marked = 0;
+    if (H5Pget_external_count(dcpl) == 1) {
+        char name[sizeof H5LAZY_PLACEHOLDER_FILE + 1] = "";
+        off_t offset;
+        hsize_t size;
+        if (H5Pget_external(dcpl, 0, sizeof name, name, &offset, &size) >= 0)
+            marked = !strcmp(name, H5LAZY_PLACEHOLDER_FILE);
+    }
+    hid_t saved = lzv_stack_save();
+    H5Pclose(dcpl);
+    lzv_stack_restore(saved);
+    return marked;
+}
+
 htri_t
 lzv_definition_exists(void *under_dset, hid_t under_vol_id, hid_t dxpl_id)
 {
@@ -154,7 +177,10 @@ lzv_definition_exists(void *under_dset, hid_t under_vol_id, hid_t dxpl_id)
     args.args.exists.exists = &exists;
     if (H5VLattr_specific(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0)
         return -1;
-    return exists ? 1 : 0;
+    /* Both marks: data copied out of a virtual dataset together with its
+     * attributes (h5repack to native, xarray's to_netcdf, a script copying
+     * attrs) is stored data, and must be read as stored, not recomputed. */
+    return exists ? has_placeholder_storage(under_dset, under_vol_id, dxpl_id) : 0;
 }
 
 static void *

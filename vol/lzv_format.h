@@ -32,7 +32,9 @@ typedef struct lzv_definition {
     hsize_t chunks[H5S_MAX_RANK];  /* h5lazy_chunks */
 } lzv_definition;
 
-/* Whether the under dataset carries a definition (h5lazy_expression). */
+/* Whether the under dataset is a placeholder: it carries a definition
+ * (h5lazy_expression) and its raw data is declared to live in
+ * H5LAZY_PLACEHOLDER_FILE. */
 htri_t lzv_definition_exists(void *under_dset, hid_t under_vol_id, hid_t dxpl_id);
 /* Read the definition attributes. On failure returns -1 with an error on
  * the stack; a missing or unreadable attribute is an error. */

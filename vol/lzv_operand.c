@@ -66,7 +66,7 @@ place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under
     place->loc_type = loc_type;
     place->under_vol_id = under_vol_id;
     place->access = access;
-    place->fapl_id = access->under_fapl;
+    place->fapl_id = access->operand_fapl;
     if (!(place->file_name = file_name_of(under_loc, loc_type, under_vol_id, dxpl_id))) {
         LZV_ERROR(LZ_ESOURCE, "cannot get the name of the file holding a virtual dataset");
         lzv_place_destroy(place);

@@ -6,19 +6,60 @@
 
 #include <stdlib.h>
 
+/* The access list for operand files. Not a copy of the user's: its driver
+ * may be bound to the user's one file (h5py's file objects, "fileobj") and
+ * would then read the holding file's bytes under another file's name. The
+ * close degree must match the user's, though: HDF5 refuses to open a file
+ * twice with different degrees, and users do open operand files. */
+static hid_t
+operand_fapl_of(hid_t under_fapl)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), vol = H5I_INVALID_HID;
+    void *vol_info = NULL;
+    H5F_close_degree_t degree;
+    hbool_t locking, ignore_disabled;
+    herr_t st = fapl < 0 ? -1 : 0;
+    if (st >= 0 && H5Pget_fclose_degree(under_fapl, &degree) >= 0)
+        st = H5Pset_fclose_degree(fapl, degree);
+    if (st >= 0 && H5Pget_file_locking(under_fapl, &locking, &ignore_disabled) >= 0)
+        st = H5Pset_file_locking(fapl, locking, ignore_disabled);
+    if (st >= 0)
+        st = H5Pget_vol_id(under_fapl, &vol);
+    if (st >= 0)
+        st = H5Pget_vol_info(under_fapl, &vol_info);
+    if (st >= 0)
+        st = H5Pset_vol(fapl, vol, vol_info);
+    hid_t saved = lzv_stack_save();
+    if (vol_info)
+        H5VLfree_connector_info(vol, vol_info);
+    if (vol >= 0)
+        H5VLclose(vol);
+    if (st < 0 && fapl >= 0) {
+        H5Pclose(fapl);
+        fapl = H5I_INVALID_HID;
+    }
+    lzv_stack_restore(saved);
+    return fapl;
+}
+
 lzv_access *
 lzv_access_new(hid_t under_fapl, const lzv_config *config)
 {
     lzv_access *a = calloc(1, sizeof *a);
-    if (!a) {
+    hid_t operand_fapl = a ? operand_fapl_of(under_fapl) : H5I_INVALID_HID;
+    if (!a || operand_fapl < 0) {
+        if (!a)
+            LZV_ERROR(LZ_ENOMEM, "out of memory opening a file");
         hid_t saved = lzv_stack_save();
         H5Pclose(under_fapl);
         lzv_stack_restore(saved);
+        free(a);
         return NULL;
     }
     a->refs = 1;
     a->config = *config;
     a->under_fapl = under_fapl;
+    a->operand_fapl = operand_fapl;
     return a;
 }
 
@@ -36,6 +77,7 @@ lzv_access_unref(lzv_access *access)
         return;
     hid_t saved = lzv_stack_save();
     H5Pclose(access->under_fapl);
+    H5Pclose(access->operand_fapl);
     lzv_stack_restore(saved);
     free(access);
 }
