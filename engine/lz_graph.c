@@ -76,6 +76,8 @@ lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
         g->nroots = (int)e + 1;
     }
     if (st == LZ_OK)
+        st = lz_graph_merge_common(g);
+    if (st == LZ_OK)
         st = lz_graph_compile(g);
     if (st != LZ_OK) {
         lz_graph_free(g);

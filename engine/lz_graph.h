@@ -115,6 +115,9 @@ lz_status lz_graph_source_node(lz_graph *g, const lz_source *src, int line, int 
 lz_status lz_bind_expression(lz_graph *g, const struct lz_expr *expr, const lz_source *const *sources,
                              lz_node **root);
 
+/* Merge equal subexpressions across the graph's roots (lz_cse.c). */
+lz_status lz_graph_merge_common(lz_graph *g);
+
 /* Compile the fused programs of every elementwise region (lz_vm.c). */
 lz_status lz_graph_compile(lz_graph *g);
 

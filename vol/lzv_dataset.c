@@ -94,13 +94,31 @@ lzv_dataset_read(size_t count, void *dset[], hid_t mem_type_id[], hid_t mem_spac
         if (ret < 0)
             return ret;
     }
-    for (size_t i = 0; i < count; i++) {
-        lzv_obj *o = dset[i];
-        if (o->kind == LZV_KIND_VIRTUAL &&
-            lzv_vdset_read(o, mem_type_id[i], mem_space_id[i], file_space_id[i], dxpl_id, buf[i]) < 0)
-            return -1;
+    if (nvirtual == 1) {
+        for (size_t i = 0; i < count; i++) {
+            lzv_obj *o = dset[i];
+            if (o->kind == LZV_KIND_VIRTUAL)
+                return lzv_vdset_read(o, mem_type_id[i], mem_space_id[i], file_space_id[i], dxpl_id, buf[i]);
+        }
     }
-    return 0;
+    lzv_obj **virt = malloc(nvirtual * sizeof *virt);
+    size_t *index = malloc(nvirtual * sizeof *index);
+    herr_t ret = -1;
+    if (virt && index) {
+        size_t n = 0;
+        for (size_t i = 0; i < count; i++) {
+            if (((lzv_obj *)dset[i])->kind == LZV_KIND_VIRTUAL) {
+                virt[n] = dset[i];
+                index[n++] = i;
+            }
+        }
+        ret = lzv_vdset_read_many(n, virt, index, mem_type_id, mem_space_id, file_space_id, dxpl_id, buf);
+    } else {
+        LZV_ERROR(LZ_ENOMEM, "out of memory for a read of %zu datasets", count);
+    }
+    free(virt);
+    free(index);
+    return ret;
 }
 
 /* Bumped whenever this process may have changed stored data; virtual

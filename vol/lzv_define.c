@@ -224,7 +224,7 @@ lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
     char self_path[1100];
     snprintf(self_path, sizeof self_path, "%s%s", a->name[0] == '/' ? "" : "/", a->name);
     lzv_chain self = {0, self_path, NULL, 1};
-    if (lzv_object_fileno(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno) < 0)
+    if (lzv_object_identity(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
         goto done;
     place.chain = &self;
     if (lzv_operands_open(&place, expr, a->name, dxpl_id, ctx, &ops) < 0) {

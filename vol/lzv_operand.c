@@ -45,7 +45,8 @@ file_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id
 
 /* Fill the file name; the group is set by the caller. */
 herr_t
-lzv_object_fileno(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id, unsigned long *fileno)
+lzv_object_identity(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id, unsigned long *fileno,
+                    H5O_token_t *token)
 {
     H5O_info2_t info;
     H5VL_loc_params_t self = {.obj_type = type, .type = H5VL_OBJECT_BY_SELF};
@@ -55,6 +56,8 @@ lzv_object_fileno(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dx
     if (H5VLobject_get(under_obj, &self, under_vol_id, &args, dxpl_id, NULL) < 0)
         return -1;
     *fileno = info.fileno;
+    if (token)
+        *token = info.token;
     return 0;
 }
 
@@ -184,9 +187,7 @@ static lz_status
 open_nested(const lzv_place *place, const lz_operand *op, const char *path, hid_t dxpl_id, lz_ctx *ctx,
             lzv_operand *o)
 {
-    unsigned long fileno;
-    if (lzv_object_fileno(o->under_dset, H5I_DATASET, o->under_vol_id, dxpl_id, &fileno) < 0)
-        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
+    unsigned long fileno = o->fileno;
     for (const lzv_chain *c = place->chain; c; c = c->up) {
         if (c->fileno == fileno && !strcmp(c->path, path)) {
             char route[300] = "";
@@ -387,6 +388,10 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
                     op->path, vds_name, path, op->file ? " in " : "", op->file ? op->file : "");
         free(path);
         return LZ_ENAME;
+    }
+    if (lzv_object_identity(o->under_dset, H5I_DATASET, o->under_vol_id, dxpl_id, &o->fileno, &o->token) < 0) {
+        free(path);
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
     }
     htri_t nested = lzv_definition_exists(o->under_dset, o->under_vol_id, dxpl_id);
     if (nested != 0) {

@@ -56,6 +56,8 @@ typedef struct lzv_operand {
     char *label;          /* "path" or "file:path", for messages */
     hid_t dxpl_id;        /* transfer list of the read in progress */
     hid_t *failed_stack;  /* where to keep the HDF5 stack of a failed read */
+    unsigned long fileno; /* identity of the dataset, so that virtual datasets */
+    H5O_token_t token;    /*   read together share an operand (lzv_read.c) */
 } lzv_operand;
 
 /* The place of an open virtual dataset (access: its file's). */
@@ -64,9 +66,10 @@ herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, lzv_access *ac
 /* The place of a new dataset `name` (absolute or relative to the root) in a file. */
 herr_t lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, lzv_access *access,
                          hid_t dxpl_id, lzv_place *place);
-/* HDF5's number of the file holding an under object (H5Oget_info's fileno). */
-herr_t lzv_object_fileno(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id,
-                         unsigned long *fileno);
+/* What identifies an under object across opens (H5Oget_info's fileno and
+ * token); token may be NULL. */
+herr_t lzv_object_identity(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id,
+                           unsigned long *fileno, H5O_token_t *token);
 void lzv_place_destroy(lzv_place *place);
 
 /* Open the operands of `expr` at `place` into a new array of

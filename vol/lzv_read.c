@@ -25,6 +25,7 @@
  * Memory: a quarter of the connector's budget for the reader's buffers, the
  * rest for the engine (lzv_vdset_bind).
  */
+#include "lzv_batch.h"
 #include "lzv_vdset_int.h"
 
 #include <stdlib.h>
@@ -56,6 +57,9 @@ typedef struct reader {
     /* direct delivery: the user's buffer when it is one contiguous run */
     char *direct;           /* where the next element goes, or NULL */
     bool failed;            /* an error has been pushed */
+    /* read together with other virtual datasets (lzv_vdset_read_many) */
+    lzv_batch *batch;       /* evaluates every piece for all of them, or NULL */
+    size_t batch_index;     /* this dataset's place in the batch */
 } reader;
 
 /* ---- setup --------------------------------------------------------------------- */
@@ -129,9 +133,11 @@ exact_box(reader *r)
     return true;
 }
 
+/* Set up a reader; max_elems > 0 imposes the piece size (readers in
+ * lockstep must cut the selection alike), else the budget decides. */
 static herr_t
 reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, hid_t dxpl_id, hssize_t npoints,
-            bool contiguous_dest)
+            bool contiguous_dest, int64_t max_elems)
 {
     lzv_vdset *vd = dset->vdset;
     memset(r, 0, sizeof *r);
@@ -160,7 +166,7 @@ reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, hid_t dxp
     size_t elem = r->mem_size > r->src_size ? r->mem_size : r->src_size;
     size_t budget = dset->access->config.memory_bytes / 4;
     size_t per = r->src_size + elem + (r->sel_type == H5S_SEL_POINTS ? r->rank * sizeof(hsize_t) : 0);
-    r->max_elems = (int64_t)(budget / per);
+    r->max_elems = max_elems > 0 ? max_elems : (int64_t)(budget / per);
     if (r->max_elems < 1)
         r->max_elems = 1;
     if (r->max_elems > npoints && r->sel_type != H5S_SEL_HYPERSLABS)
@@ -215,6 +221,10 @@ reader_destroy(reader *r)
 static int
 evaluate(reader *r, const lz_box *box, void *dst)
 {
+    if (r->batch) {
+        r->failed = lzv_batch_eval(r->batch, r->batch_index, box, dst) < 0;
+        return r->failed ? -1 : 0;
+    }
     if (lz_graph_eval(r->vd->graph, box, dst) != LZ_OK) {
         lzv_vdset_push_error(r->vd, "cannot evaluate");
         r->failed = true;
@@ -457,7 +467,7 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
         goto done;
     }
     reader r;
-    if (reader_init(&r, dset, mem_type_id, fspace, dxpl_id, npoints, contiguous) < 0) {
+    if (reader_init(&r, dset, mem_type_id, fspace, dxpl_id, npoints, contiguous, 0) < 0) {
         reader_destroy(&r);
         goto done;
     }
@@ -486,4 +496,166 @@ done: {
     lzv_stack_restore(saved);
     return ret;
 }
+}
+
+/* ---- several datasets in one pass ------------------------------------------------ */
+
+/* One virtual dataset of an H5Dread_multi, and whether it can be read in
+ * lockstep with others: an exact box of the file selection (all, or one
+ * regular strided box) delivered to one contiguous run of memory. */
+typedef struct member {
+    lzv_obj *dset;
+    size_t index;       /* in the caller's arrays */
+    hid_t fspace;       /* the file selection (owned when made for H5S_ALL) */
+    bool own_fspace;
+    lz_box box;         /* the exact box */
+    hsize_t mem_offset; /* where the run starts, in elements */
+    bool eligible;
+} member;
+
+static void
+member_examine(member *m, hid_t mem_space_id, hid_t file_space_id)
+{
+    lzv_vdset *vd = m->dset->vdset;
+    m->fspace = file_space_id;
+    if (file_space_id == H5S_ALL) {
+        m->fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
+        m->own_fspace = m->fspace >= 0;
+    }
+    if (m->fspace < 0 || file_space_id == H5S_PLIST || file_space_id == H5S_BLOCK || mem_space_id == H5S_PLIST)
+        return;
+    reader probe = {.vd = vd, .rank = vd->rank, .fspace = m->fspace, .sel_type = H5Sget_select_type(m->fspace)};
+    hssize_t npoints = H5Sget_select_npoints(m->fspace);
+    if (npoints <= 0 || !exact_box(&probe))
+        return;
+    m->box = probe.box;
+    if (mem_space_id == H5S_ALL || mem_space_id == H5S_BLOCK) {
+        m->mem_offset = 0;
+        m->eligible = true;
+    } else {
+        m->eligible = H5Sget_select_npoints(mem_space_id) == npoints && mem_contiguous(mem_space_id, &m->mem_offset);
+    }
+}
+
+static bool
+same_selection(const member *a, const member *b)
+{
+    const lzv_vdset *x = a->dset->vdset, *y = b->dset->vdset;
+    if (x->rank != y->rank || a->box.rank != b->box.rank)
+        return false;
+    for (int k = 0; k < x->rank; k++)
+        if (x->dims[k] != y->dims[k] || a->box.start[k] != b->box.start[k] || a->box.count[k] != b->box.count[k] ||
+            a->box.step[k] != b->box.step[k])
+            return false;
+    return true;
+}
+
+/* Read the members marked in `together` in one pass. */
+static herr_t
+read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl_id, void *buf[])
+{
+    lzv_obj *dsets[n];
+    size_t per = 0;
+    for (size_t i = 0; i < n; i++) {
+        lzv_vdset *vd = together[i]->dset->vdset;
+        size_t src = lz_dtype_size(vd->dtype), mem = H5Tget_size(mem_type_id[together[i]->index]);
+        per += 2 * src + (mem > src ? mem : src); /* batch buffer, evaluation, delivery */
+        dsets[i] = together[i]->dset;
+        lzv_vdset_prepare_read(vd, dxpl_id);
+    }
+    int64_t max_elems = (int64_t)(dsets[0]->access->config.memory_bytes / 4 / per);
+    max_elems = max_elems < 1 ? 1 : max_elems;
+    lzv_batch *batch = lzv_batch_new(dsets, n, max_elems);
+    if (!batch)
+        return -1;
+    reader readers[n];
+    char *dst[n];
+    size_t ready = 0;
+    herr_t ret = 0;
+    for (; ready < n && ret == 0; ready++) {
+        const member *m = together[ready];
+        int64_t npoints;
+        lz_box_nelem(&m->box, &npoints);
+        reader *r = &readers[ready];
+        ret = reader_init(r, m->dset, mem_type_id[m->index], m->fspace, dxpl_id, npoints, true, max_elems);
+        r->batch = batch;
+        r->batch_index = ready;
+        dst[ready] = (char *)buf[m->index] + m->mem_offset * r->mem_size;
+        if (!r->out_buf)
+            r->direct = dst[ready];
+    }
+    /* Lockstep: the same piece of every dataset in turn, so that the batch
+     * evaluates each piece once. */
+    for (bool more = ret == 0; more;) {
+        more = false;
+        for (size_t i = 0; i < n && ret == 0; i++) {
+            const void *data;
+            size_t got;
+            int st = reader_next(&readers[i], &data, &got);
+            if (st < 0) {
+                ret = -1;
+            } else if (st > 0) {
+                more = true;
+                if (data) {
+                    memcpy(dst[i], data, got * readers[i].mem_size);
+                    dst[i] += got * readers[i].mem_size;
+                }
+            }
+        }
+        more = more && ret == 0;
+    }
+    for (size_t i = 0; i < ready; i++)
+        reader_destroy(&readers[i]);
+    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
+    lzv_batch_free(batch);
+    lzv_stack_restore(saved);
+    return ret;
+}
+
+herr_t
+lzv_vdset_read_many(size_t count, lzv_obj *const *dsets, const size_t *index, hid_t mem_type_id[],
+                    hid_t mem_space_id[], hid_t file_space_id[], hid_t dxpl_id, void *buf[])
+{
+    member *members = calloc(count, sizeof *members);
+    member **together = calloc(count, sizeof *together);
+    herr_t ret = members && together ? 0 : -1;
+    if (ret < 0)
+        LZV_ERROR(LZ_ENOMEM, "out of memory for a read of %zu virtual datasets", count);
+    size_t examined = 0, ntogether = 0;
+    for (; ret == 0 && examined < count; examined++) {
+        member *m = &members[examined];
+        m->dset = dsets[examined];
+        m->index = index[examined];
+        if (lzv_vdset_bind(m->dset, dxpl_id) < 0)
+            ret = -1;
+        else
+            member_examine(m, mem_space_id[m->index], file_space_id[m->index]);
+    }
+    /* The datasets that share the first eligible one's selection go
+     * together; the others are read one by one. */
+    const member *lead = NULL;
+    for (size_t i = 0; ret == 0 && i < count; i++) {
+        if (members[i].eligible && (!lead || same_selection(lead, &members[i]))) {
+            lead = lead ? lead : &members[i];
+            together[ntogether++] = &members[i];
+        }
+    }
+    if (ret == 0 && ntogether > 1)
+        ret = read_together(together, ntogether, mem_type_id, dxpl_id, buf);
+    for (size_t i = 0; ret == 0 && i < count; i++) {
+        bool done = false;
+        for (size_t j = 0; ntogether > 1 && j < ntogether; j++)
+            done |= together[j] == &members[i];
+        size_t k = members[i].index;
+        if (!done)
+            ret = lzv_vdset_read(members[i].dset, mem_type_id[k], mem_space_id[k], file_space_id[k], dxpl_id, buf[k]);
+    }
+    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
+    for (size_t i = 0; i < examined; i++)
+        if (members[i].own_fspace)
+            H5Sclose(members[i].fspace);
+    lzv_stack_restore(saved);
+    free(members);
+    free(together);
+    return ret;
 }

@@ -254,7 +254,7 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     /* This dataset heads the chain its operands are checked against (the
      * caller put it there already when it is someone's operand). */
     lzv_chain self = {0, vd->name, NULL, 1};
-    if (!chain && lzv_object_fileno(dset->under_object, H5I_DATASET, dset->under_vol_id, dxpl_id, &self.fileno) < 0)
+    if (!chain && lzv_object_identity(dset->under_object, H5I_DATASET, dset->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
         return -1;
     vd->place.chain = chain ? chain : &self;
     herr_t opened = lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->operands);

@@ -18,6 +18,12 @@ void lzv_vdset_free(lzv_vdset *vd);
 /* H5Dread of one virtual dataset, any selection and memory type. */
 herr_t lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_space_id,
                       hid_t dxpl_id, void *buf);
+/* H5Dread_multi's virtual datasets: dsets[i] is the caller's index[i]-th
+ * dataset (the arrays are the caller's). Those with the same shape and
+ * exact box selection into contiguous memory are evaluated in one pass
+ * (lzv_batch.h), the others one by one. */
+herr_t lzv_vdset_read_many(size_t count, lzv_obj *const *dsets, const size_t *index, hid_t mem_type_id[],
+                           hid_t mem_space_id[], hid_t file_space_id[], hid_t dxpl_id, void *buf[]);
 /* Dataset "get" requests that differ from the placeholder's answers
  * (creation property list, storage size); *handled says whether it did. */
 herr_t lzv_vdset_get(lzv_obj *dset, H5VL_dataset_get_args_t *args, hid_t dxpl_id, bool *handled);

@@ -3,6 +3,7 @@
  * (slab size down to one), partial reads reading only what they need, and
  * several reductions of one input in one scan. */
 #include "engine_test.h"
+#include "lz_graph.h" /* to see that nodes are merged */
 
 #include <math.h>
 #include <stdlib.h>
@@ -300,6 +301,47 @@ test_partial_reads_stay_small(void)
     unbind(&b);
 }
 
+/* Two expressions bound separately but sharing a subexpression (here a
+ * concat of two views of x): their common nodes are merged, so mean and
+ * std of it run in one scan. */
+static void
+test_common_subexpressions_merged(void)
+{
+    fill_random(5);
+    counting c;
+    counting_init(&c, 3, (int64_t[]){R0, R1, R2}, rdata);
+    lz_ctx *ctx = lz_ctx_new(NULL);
+    lz_expr *e[2];
+    CU_ASSERT_EQUAL_FATAL(lz_expr_parse(ctx, "mean(concat([x, x[::-1]], axis=0), axis=0)", &e[0]), LZ_OK);
+    CU_ASSERT_EQUAL_FATAL(lz_expr_parse(ctx, "std(concat([x, x[::-1]], axis=0), axis=0)", &e[1]), LZ_OK);
+    const lz_source *s0[1] = {&c.src}, *s1[1] = {&c.src};
+    const lz_source *const *srcs[2] = {s0, s1};
+    lz_graph *g;
+    CU_ASSERT_EQUAL_FATAL(lz_graph_new_multi(ctx, (const lz_expr *const *)e, 2, srcs, &g), LZ_OK);
+    /* The two reductions read one merged concat node. */
+    CU_ASSERT_PTR_EQUAL(g->roots[0]->in[0], g->roots[1]->in[0]);
+    double mean[R1 * R2], std[R1 * R2];
+    void *outs[2] = {mean, std};
+    lz_box box;
+    lz_box_full(&box, 2, lz_graph_root_shape(g, 0));
+    CU_ASSERT_EQUAL(lz_graph_eval_many(g, &box, outs), LZ_OK);
+    /* One scan, and x read once: both views of it need the same box. */
+    CU_ASSERT_EQUAL(c.elements, R0 * R1 * R2);
+    double want_mean = 0, want_m2 = 0;
+    for (int i = 0; i < R0; i++)
+        want_mean += r_at(i, 2, 3);
+    want_mean /= R0; /* the reversed copy has the same mean and spread */
+    for (int i = 0; i < R0; i++)
+        want_m2 += 2 * (r_at(i, 2, 3) - want_mean) * (r_at(i, 2, 3) - want_mean);
+    CU_ASSERT(fabs(mean[2 * R2 + 3] - want_mean) < 1e-12 * (fabs(want_mean) + 1));
+    CU_ASSERT(fabs(std[2 * R2 + 3] - sqrt(want_m2 / (2 * R0))) < 1e-9);
+    lz_graph_free(g);
+    lz_expr_free(e[0]);
+    lz_expr_free(e[1]);
+    CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(ctx), 0);
+    lz_ctx_free(ctx);
+}
+
 /* The anomaly x - mean(x, axis=0), read whole in many pieces, then row by
  * row, then a column range: the mean is computed once (the cache), so x is
  * read once for the mean and once for the subtraction. With the cache off
@@ -428,5 +470,6 @@ register_reduce_suite(void)
     CU_add_test(s, "threads fold the same bits", test_threads_same_bits);
     CU_add_test(s, "part of a reduction reads only its columns", test_partial_reads_stay_small);
     CU_add_test(s, "mean and std of one input in one scan", test_one_pass_for_many);
+    CU_add_test(s, "common subexpressions of several expressions merged", test_common_subexpressions_merged);
     CU_add_test(s, "reductions inside expressions are computed once", test_reductions_inside_are_computed_once);
 }

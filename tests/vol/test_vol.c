@@ -464,6 +464,7 @@ main(void)
     register_cache_suite();
     register_selection_suite();
     register_files_suite();
+    register_multi_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     /* A suite whose setup fails runs no tests: that is a failure too. */

@@ -26,5 +26,6 @@ found h5lazy_error(void);
 void register_cache_suite(void);
 void register_selection_suite(void);
 void register_files_suite(void);
+void register_multi_suite(void);
 
 #endif

@@ -1,0 +1,28 @@
+/* lzv_batch.h — several virtual datasets evaluated together.
+ *
+ * An H5Dread_multi of virtual datasets with the same shape and selection
+ * (mean and std of one input, say) is evaluated in one pass: one graph
+ * holds every dataset's expression, operands that are the same stored
+ * dataset become one source, equal subexpressions merge (lz_cse.c), and
+ * each piece of the selection is evaluated once for all of them. The
+ * readers (lzv_read.c) walk the selection in lockstep and take their
+ * dataset's values of each piece from here.
+ */
+#ifndef LZV_BATCH_H
+#define LZV_BATCH_H
+
+#include "lzv_vdset_int.h"
+
+typedef struct lzv_batch lzv_batch;
+
+/* A batch of n bound virtual datasets (same rank and shape), evaluating
+ * pieces of up to max_elems elements. Pushes an error and returns NULL on
+ * failure. */
+lzv_batch *lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems);
+void lzv_batch_free(lzv_batch *g);
+/* Dataset `index`'s values of `box` into dst (dense, its element type):
+ * the first dataset to ask for a box evaluates it for all. Pushes an error
+ * and returns -1 on failure. */
+int lzv_batch_eval(lzv_batch *g, size_t index, const lz_box *box, void *dst);
+
+#endif
