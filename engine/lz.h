@@ -216,6 +216,20 @@ lz_status lz_graph_eval(lz_graph *graph, const lz_box *box, void *out);
  * shared operands are read once per piece, and reductions of the same input
  * over the same axes are computed in one scan of it. */
 lz_status lz_graph_eval_many(lz_graph *graph, const lz_box *box, void *const *outs);
+/* The distinct sources the graph reads (the same lz_source given for
+ * several operands or expressions counts once), in order of first use. */
+size_t lz_graph_source_count(const lz_graph *graph);
+const lz_source *lz_graph_source(const lz_graph *graph, size_t i);
+/* How many elements of each source (elements[i] for lz_graph_source(i))
+ * evaluating `box` of root `root` reads, found without reading; results
+ * kept between evaluations are not counted. */
+lz_status lz_graph_estimate_reads(const lz_graph *graph, int root, const lz_box *box, int64_t *elements);
+/* The graph of root `root` for people: an indented tree (style 0) or
+ * Graphviz DOT (style 1), one node per line with its type and shape;
+ * sources are named by labels[i] for lz_graph_source(i). Written into buf
+ * as snprintf does; returns the length the whole text needs. */
+size_t lz_graph_describe(const lz_graph *graph, int root, int style, const char *const *labels, char *buf,
+                         size_t size);
 /* Forget the reduction results the graph keeps between evaluations (up to
  * the context's cache_bytes): call it whenever a source's data changes. */
 void lz_graph_cache_clear(lz_graph *graph);

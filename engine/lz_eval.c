@@ -75,8 +75,8 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
  * map the region's axes onto the leaf's dense buffer. Leaf axes align with
  * the region's from the right (numpy broadcasting); a leaf axis of extent 1
  * is read once and repeated. */
-static void
-leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *stride)
+void
+lz_leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *stride)
 {
     int offset = box->rank - leaf->rank;
     lbox->rank = leaf->rank;
@@ -115,7 +115,7 @@ eval_region(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
         const lz_node *leaf = lz_program_leaf(prog, i);
         lz_box lbox;
         int64_t nelem;
-        leaf_box(leaf, box, &lbox, data[i].stride);
+        lz_leaf_box(leaf, box, &lbox, data[i].stride);
         lz_box_nelem(&lbox, &nelem);
         if (!(bufs[i] = lz_alloc(ctx, (size_t)nelem * lz_dtype_size(leaf->dtype)))) {
             st = LZ_ENOMEM;
@@ -195,17 +195,17 @@ eval_const(const lz_node *n, const lz_box *box, void *out)
 
 /* ---- views --------------------------------------------------------------------------- */
 
-static lz_status
-eval_view(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+bool
+lz_view_input_box(const lz_node *n, const lz_box *box, lz_box *ib, bool *flip)
 {
     const lz_node *x = n->in[0];
     const lz_view *v = n->view;
-    lz_box ib = {.rank = x->rank};
-    bool flip[LZ_MAX_RANK] = {false};
+    ib->rank = x->rank;
     for (int a = 0; a < x->rank; a++) {
-        ib.start[a] = v->fixed[a];
-        ib.count[a] = 1;
-        ib.step[a] = 1;
+        ib->start[a] = v->fixed[a];
+        ib->count[a] = 1;
+        ib->step[a] = 1;
+        flip[a] = false;
     }
     /* Axis order must be preserved for the input's buffer to be the
      * output's: mapped axes of extent > 1 increasing, no flips, no repeats. */
@@ -221,24 +221,35 @@ eval_view(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
         int64_t s = v->start[k] + v->step[k] * box->start[k];
         int64_t d = v->step[k] * box->step[k];
         if (d == 0 || c == 1) { /* one input index, repeated if broadcast */
-            ib.start[a] = s;
+            ib->start[a] = s;
             direct = direct && c == 1;
             continue;
         }
         if (d > 0) {
-            ib.start[a] = s;
-            ib.step[a] = d;
+            ib->start[a] = s;
+            ib->step[a] = d;
         } else {
-            ib.start[a] = s + d * (c - 1);
-            ib.step[a] = -d;
+            ib->start[a] = s + d * (c - 1);
+            ib->step[a] = -d;
             flip[a] = true;
             direct = false;
         }
-        ib.count[a] = c;
+        ib->count[a] = c;
         if (a < last_axis)
             direct = false;
         last_axis = a;
     }
+    return direct;
+}
+
+static lz_status
+eval_view(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    const lz_node *x = n->in[0];
+    const lz_view *v = n->view;
+    lz_box ib;
+    bool flip[LZ_MAX_RANK];
+    bool direct = lz_view_input_box(n, box, &ib, flip);
     if (direct)
         return lz_eval_node(ev, x, &ib, out);
     int64_t nelem;
@@ -269,35 +280,48 @@ eval_view(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
 
 /* ---- concat -------------------------------------------------------------------------- */
 
+bool
+lz_concat_part(const lz_node *n, const lz_box *box, int i, lz_box *sub, int64_t *j_first)
+{
+    int axis = n->concat_axis;
+    int64_t b = box->start[axis], t = box->step[axis], c = box->count[axis];
+    int64_t lo = 0; /* where input i starts along the axis */
+    for (int k = 0; k < i; k++)
+        lo += n->in[k]->shape[axis];
+    int64_t e = n->in[i]->shape[axis], hi = lo + e - 1;
+    if (e == 0 || hi < b)
+        return false;
+    /* The box's indices b + t*j that fall in [lo, hi]. */
+    int64_t first = b >= lo ? 0 : (lo - b + t - 1) / t;
+    int64_t last = (hi - b) / t;
+    if (last > c - 1)
+        last = c - 1;
+    if (first > last)
+        return false;
+    *sub = *box;
+    sub->start[axis] = b + t * first - lo;
+    sub->count[axis] = last - first + 1;
+    *j_first = first;
+    return true;
+}
+
 static lz_status
 eval_concat(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
 {
     int axis = n->concat_axis;
-    int64_t b = box->start[axis], t = box->step[axis], c = box->count[axis];
+    int64_t c = box->count[axis];
     int64_t inner = 1, outer = 1;
     for (int k = axis + 1; k < n->rank; k++)
         inner *= box->count[k];
     for (int k = 0; k < axis; k++)
         outer *= box->count[k];
     size_t isz = lz_dtype_size(n->dtype);
-    int64_t o = 0; /* where the current input starts along the axis */
     for (int i = 0; i < n->nin; i++) {
         const lz_node *x = n->in[i];
-        int64_t e = x->shape[axis];
-        int64_t lo = o, hi = o + e - 1;
-        o += e;
-        if (e == 0 || hi < b)
+        lz_box sub;
+        int64_t j_first;
+        if (!lz_concat_part(n, box, i, &sub, &j_first))
             continue;
-        /* The box's indices b + t*j that fall in [lo, hi]. */
-        int64_t j_first = b >= lo ? 0 : (lo - b + t - 1) / t;
-        int64_t j_last = (hi - b) / t;
-        if (j_last > c - 1)
-            j_last = c - 1;
-        if (j_first > j_last)
-            continue;
-        lz_box sub = *box;
-        sub.start[axis] = b + t * j_first - lo;
-        sub.count[axis] = j_last - j_first + 1;
         char *slab = (char *)out + j_first * inner * (int64_t)isz;
         lz_status st;
         if (outer == 1) { /* the slab is one contiguous run of the output */

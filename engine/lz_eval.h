@@ -26,6 +26,18 @@ typedef struct lz_evaluator {
  * boxes so that they fit the budget (lz_node_cost). */
 lz_status lz_eval_node(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out);
 
+/* How boxes map to inputs (lz_eval.c), shared by evaluation and the
+ * read estimate (lz_estimate.c):
+ * - an elementwise region's leaf: its box, and the stride of each region
+ *   axis in the leaf's dense buffer (0 where broadcast);
+ * - a view's input box, flip[a] when input axis a is walked backwards;
+ *   true when the input's buffer is the output's as it is;
+ * - the part of a concat's box in input i: false when it misses it, else
+ *   the input's box and the index along the axis where it starts. */
+void lz_leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *stride);
+bool lz_view_input_box(const lz_node *n, const lz_box *box, lz_box *ib, bool *flip);
+bool lz_concat_part(const lz_node *n, const lz_box *box, int i, lz_box *sub, int64_t *j_first);
+
 /* Bytes per output element a node needs for temporaries while evaluated. */
 size_t lz_node_cost(lz_evaluator *ev, const lz_node *n);
 
@@ -33,6 +45,9 @@ size_t lz_node_cost(lz_evaluator *ev, const lz_node *n);
  * same axes, evaluated in one scan of it: nodes[0..n-1] over one box. */
 lz_status lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int n, const lz_box *box,
                              void *const *outs);
+/* The box of a reduction's input that `box` of its output needs: kept
+ * axes from the box, reduced axes whole. */
+void lz_reduce_input_box(const lz_node *n, const lz_box *box, lz_box *ibox);
 /* Accumulator bytes per output element of a reduction. */
 size_t lz_reduce_state_bytes(const lz_node *n);
 /* Whether two reductions can share one scan. */

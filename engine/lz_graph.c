@@ -111,6 +111,18 @@ lz_graph_free(lz_graph *graph)
     lz_free(ctx, graph);
 }
 
+size_t
+lz_graph_source_count(const lz_graph *graph)
+{
+    return graph->nsources;
+}
+
+const lz_source *
+lz_graph_source(const lz_graph *graph, size_t i)
+{
+    return i < graph->nsources ? graph->sources[i] : NULL;
+}
+
 int
 lz_graph_root_count(const lz_graph *graph)
 {

@@ -550,6 +550,26 @@ fold_part(void *arg, int part)
         fold_columns(job, part, c0, m - c0 < block ? m : c0 + block);
 }
 
+void
+lz_reduce_input_box(const lz_node *n, const lz_box *box, lz_box *ibox)
+{
+    const lz_node *x = n->in[0];
+    ibox->rank = x->rank;
+    for (int a = x->rank - 1, k = box->rank - 1; a >= 0; a--) {
+        if (n->reduce->axis[a]) {
+            ibox->start[a] = 0;
+            ibox->count[a] = x->shape[a];
+            ibox->step[a] = 1;
+            k -= n->reduce->keepdims;
+        } else {
+            ibox->start[a] = box->start[k];
+            ibox->count[a] = box->count[k];
+            ibox->step[a] = box->step[k];
+            k--;
+        }
+    }
+}
+
 lz_status
 lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box *box, void *const *outs)
 {
@@ -558,30 +578,20 @@ lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, cons
     const lz_reduction *red = nodes[0]->reduce;
     int64_t nout;
     lz_box_nelem(box, &nout);
-    /* The input box: kept axes from the output box, reduced axes whole. */
-    lz_box ibox = {.rank = x->rank}, rbox = {.rank = 0};
+    lz_box ibox, rbox = {.rank = 0};
+    lz_reduce_input_box(nodes[0], box, &ibox);
     int raxis[LZ_MAX_RANK];
     slab_job job = {.nred = nred, .x = x, .nout = nout};
+    /* Where each input axis goes: an output stride for kept axes, a stride
+     * of the flat reduced index for reduced ones. */
     int64_t os = 1, rs = 1;
-    for (int a = x->rank - 1, k = box->rank - 1; a >= 0; a--) {
-        if (red->axis[a]) {
-            ibox.start[a] = 0;
-            ibox.count[a] = x->shape[a];
-            ibox.step[a] = 1;
-            job.rstride[a] = rs;
+    for (int a = x->rank - 1; a >= 0; a--) {
+        job.ostride[a] = red->axis[a] ? 0 : os;
+        job.rstride[a] = red->axis[a] ? rs : 0;
+        if (red->axis[a])
             rs *= x->shape[a];
-            job.ostride[a] = 0;
-            if (red->keepdims)
-                k--;
-        } else {
-            ibox.start[a] = box->start[k];
-            ibox.count[a] = box->count[k];
-            ibox.step[a] = box->step[k];
-            job.ostride[a] = os;
-            os *= box->count[k];
-            job.rstride[a] = 0;
-            k--;
-        }
+        else
+            os *= ibox.count[a];
     }
     for (int a = 0; a < x->rank; a++) {
         if (!red->axis[a])

@@ -14,6 +14,13 @@ static const char usage[] =
     "commands:\n"
     "  define FILE NAME EXPR   define a virtual dataset (validated, shape and\n"
     "                          type inferred)\n"
+    "  show FILE [NAME]        what virtual datasets are: expression, graph,\n"
+    "                          operands, cost of a read (--dot for Graphviz)\n"
+    "  check FILE              whether every virtual dataset still evaluates\n"
+    "  eval FILE EXPR          evaluate an expression and print it, or store it\n"
+    "  save FILE NAME[=OUT:NAME] ...\n"
+    "                          materialise virtual datasets into stored ones,\n"
+    "                          one pass over shared operands\n"
     "\n"
     "Run 'h5lazy COMMAND --help' for a command's options. To read virtual\n"
     "datasets with other programs, set\n"
@@ -39,8 +46,16 @@ main(int argc, char **argv)
     }
     /* Errors are reported by the command itself, once, in its own words. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (!strcmp(cmd, "define"))
-        return lzc_define_main(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*main)(int, char **);
+    } commands[] = {
+        {"define", lzc_define_main}, {"show", lzc_show_main}, {"check", lzc_check_main},
+        {"eval", lzc_eval_main},     {"save", lzc_save_main},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].main(argc - 1, argv + 1);
     fprintf(stderr, "h5lazy: error: unknown command '%s'\n\n", cmd);
     fputs(usage, stderr);
     return LZC_MISUSE;

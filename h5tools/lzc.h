@@ -1,5 +1,7 @@
 /* lzc.h — shared pieces of the h5lazy command: exit codes, loading the
- * connector, opening files through it, and reporting errors. */
+ * connector, opening files through it, reporting errors, sessions of the
+ * connector's inspect operation, and writing stored datasets piece by
+ * piece. */
 #ifndef LZC_H
 #define LZC_H
 
@@ -7,13 +9,18 @@
 
 #include <hdf5.h>
 #include <stdbool.h>
+#include <stdint.h>
 
-enum { LZC_OK = 0, LZC_FAILED = 1, LZC_MISUSE = 2 };
+enum { LZC_OK = 0, LZC_FAILED = 1, LZC_MISUSE = 2, LZC_INTERRUPTED = 130 };
+
+/* ---- the connector (lzc_hdf5.c) ------------------------------------------------ */
 
 /* Load the h5lazy connector (from HDF5_PLUGIN_PATH, else next to this
- * program) and return a FAPL that uses it over the native connector.
- * Prints the reason and returns H5I_INVALID_HID on failure. */
-hid_t lzc_connector_fapl(const char *prog);
+ * program) and return a FAPL that uses it over the native connector, with
+ * the connector info `info` (NULL or "" for the defaults: "memory=64MiB;
+ * threads=2" style). Prints the reason and returns H5I_INVALID_HID on
+ * failure. */
+hid_t lzc_connector_fapl(const char *prog, const char *info);
 
 /* Print what went wrong: the h5lazy messages from the HDF5 error stack (or
  * its innermost message), prefixed "h5lazy <cmd>: error: ", then clear the
@@ -24,6 +31,108 @@ void lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *d
 /* Whether verbose output (full HDF5 error stacks) was asked for. */
 extern bool lzc_verbose;
 
+/* Connector settings from --memory SIZE and --threads N, collected into an
+ * info string for lzc_connector_fapl. Returns false (message printed) on a
+ * bad value. */
+typedef struct lzc_tuning {
+    char info[128];
+} lzc_tuning;
+bool lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value);
+
+/* The element type an h5lazy type name stands for, as a new memory type
+ * (bool is h5py's enum); H5I_INVALID_HID for an unknown name. */
+hid_t lzc_memory_type(const char *dtype);
+
+/* ---- inspect sessions (lzc_inspect.c) ------------------------------------------- */
+
+/* Call the connector's inspect operation with `args` on `file`. */
+herr_t lzc_inspect(hid_t file, h5lazy_inspect_args_t *args);
+/* The paths of every dataset in the file, in visiting order; NULL-ended,
+ * free with lzc_free_names. NULL on failure (reported). */
+char **lzc_dataset_names(const char *prog, hid_t file);
+void lzc_free_names(char **names);
+
+/* ---- stored targets (lzc_target.c) ---------------------------------------------- */
+
+/* Chunk-aligned pieces of a shape, in C order, each at most max_elems
+ * elements when a chunk allows: axes before `axis` one chunk at a time,
+ * `axis` in runs of whole chunks, later axes whole. */
+typedef struct lzc_pieces {
+    int rank;
+    hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+    int axis;
+    hsize_t run;
+    hsize_t next[H5S_MAX_RANK]; /* start of the next piece */
+    bool done;
+} lzc_pieces;
+void lzc_pieces_init(lzc_pieces *p, int rank, const hsize_t *dims, const hsize_t *chunk, hsize_t max_elems);
+bool lzc_pieces_next(lzc_pieces *p, hsize_t *start, hsize_t *count);
+
+/* How targets are stored. */
+typedef struct lzc_storage {
+    int nchunks;                  /* 0: the evaluation chunk */
+    hsize_t chunks[H5S_MAX_RANK];
+    int gzip;                     /* deflate level, -1 for none */
+    bool shuffle;
+    bool overwrite;               /* replace an existing dataset */
+} lzc_storage;
+
+/* The storage options shared by save and eval (--chunks 'c', --gzip 'z',
+ * --shuffle 's', --overwrite 'o'); -1 (message printed) on a bad value. */
+int lzc_storage_option(const char *prog, int opt, const char *arg, lzc_storage *s);
+
+/* Bytes of the command's own piece buffers (the evaluation has the
+ * connector's memory= budget besides). */
+#define LZC_BUFFER_BYTES ((size_t)16 << 20)
+
+/* A stored dataset being written: under a temporary name until finished,
+ * so that an interrupted write never leaves something that looks whole. */
+typedef struct lzc_target {
+    hid_t file;                   /* the file it is in (owned when opened here) */
+    bool own_file;
+    char *name;                   /* final path */
+    char *temp;                   /* path while incomplete */
+    hid_t dset;
+    hid_t mem_type;
+    int rank;
+    hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+} lzc_target;
+
+/* Create `name` in `file` (or, when file < 0, in out_path, created if
+ * missing) with shape dims, element type dtype and the storage asked for
+ * (default chunk: eval_chunks). Refuses an existing name unless
+ * storage->overwrite. Prints the reason and returns -1 on failure. */
+int lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *out_path, hid_t fapl, const char *name,
+                      const char *dtype, int rank, const hsize_t *dims, const hsize_t *eval_chunks,
+                      const lzc_storage *storage);
+/* Write the box start/count of the target from buf (dense, C order). */
+int lzc_target_write(const char *prog, lzc_target *t, const hsize_t *start, const hsize_t *count, const void *buf);
+/* Finish: copy the attributes of `attrs_from` (a dataset, or < 0 for none)
+ * except h5lazy's, replace the final name, and close. Or abort: delete the
+ * temporary dataset and close. */
+int lzc_target_finish(const char *prog, lzc_target *t, hid_t attrs_from);
+void lzc_target_abort(lzc_target *t);
+
+/* Progress on stderr when it is a terminal: done of total bytes. */
+typedef struct lzc_progress {
+    bool show;
+    double started, last_shown;
+    double total;
+} lzc_progress;
+void lzc_progress_init(lzc_progress *p, double total_bytes, bool allowed);
+void lzc_progress_update(lzc_progress *p, double done_bytes);
+void lzc_progress_end(lzc_progress *p);
+
+/* Whether SIGINT or SIGTERM arrived since lzc_interrupts_catch. */
+void lzc_interrupts_catch(void);
+bool lzc_interrupted(void);
+
+/* ---- subcommands ----------------------------------------------------------------- */
+
 int lzc_define_main(int argc, char **argv);
+int lzc_show_main(int argc, char **argv);
+int lzc_check_main(int argc, char **argv);
+int lzc_eval_main(int argc, char **argv);
+int lzc_save_main(int argc, char **argv);
 
 #endif

@@ -95,7 +95,7 @@ lzc_define_main(int argc, char **argv)
     }
     const char *path = argv[optind], *name = argv[optind + 1], *expr = argv[optind + 2];
 
-    hid_t fapl = lzc_connector_fapl(prog);
+    hid_t fapl = lzc_connector_fapl(prog, NULL);
     if (fapl < 0)
         return LZC_FAILED;
     hid_t file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, fapl)

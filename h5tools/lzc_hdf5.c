@@ -30,7 +30,7 @@ append_installed_plugin_dir(void)
 }
 
 hid_t
-lzc_connector_fapl(const char *prog)
+lzc_connector_fapl(const char *prog, const char *info_text)
 {
     /* HDF5_PLUGIN_PATH (searched first by the library) may point elsewhere;
      * the installed and the build-tree locations come after it. */
@@ -47,8 +47,16 @@ lzc_connector_fapl(const char *prog)
     }
     /* The connector ID stays open for the life of the process (HDF5's
      * shutdown releases it): files and FAPLs hold no reference of their own. */
+    void *info = NULL;
+    if (info_text && info_text[0] && H5VLconnector_str_to_info(info_text, vol, &info) < 0) {
+        lzc_report(prog, "bad connector settings", NULL, NULL);
+        return H5I_INVALID_HID;
+    }
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_vol(fapl, vol, NULL) < 0) {
+    herr_t st = fapl < 0 ? -1 : H5Pset_vol(fapl, vol, info);
+    if (info)
+        H5VLfree_connector_info(vol, info);
+    if (st < 0) {
         lzc_report(prog, "cannot set up file access", NULL, NULL);
         return H5I_INVALID_HID;
     }
@@ -106,5 +114,57 @@ lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *diag, 
             int len = end ? (int)(end - line) : (int)strlen(line);
             fprintf(stderr, "    %.*s\n    %*s^\n", len, line, diag->column - 1, "");
         }
+    }
+}
+
+bool
+lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value)
+{
+    /* The connector checks the values; here only that they are one word. */
+    if (!value[0] || strpbrk(value, ";{}= ")) {
+        fprintf(stderr, "%s: error: --%s wants a value such as %s, got '%s'\n", prog, key,
+                strcmp(key, "threads") ? "256MiB" : "2", value);
+        return false;
+    }
+    size_t used = strlen(t->info);
+    int n = snprintf(t->info + used, sizeof t->info - used, "%s%s=%s", used ? ";" : "", key, value);
+    if (n < 0 || (size_t)n >= sizeof t->info - used) {
+        fprintf(stderr, "%s: error: --%s value too long\n", prog, key);
+        return false;
+    }
+    return true;
+}
+
+hid_t
+lzc_memory_type(const char *dtype)
+{
+    static const char *const names[] = {"int8",  "uint8",  "int16", "uint16",  "int32",
+                                        "uint32", "int64", "uint64", "float32", "float64"};
+    if (!strcmp(dtype, "bool")) { /* h5py's bool: an int8 enum FALSE/TRUE */
+        hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+        int8_t no = 0, yes = 1;
+        if (t >= 0 && (H5Tenum_insert(t, "FALSE", &no) < 0 || H5Tenum_insert(t, "TRUE", &yes) < 0)) {
+            H5Tclose(t);
+            return H5I_INVALID_HID;
+        }
+        return t;
+    }
+    size_t i = 0;
+    while (i < sizeof names / sizeof names[0] && strcmp(dtype, names[i]))
+        i++;
+    /* HDF5's native type names are macros over a library call, hence the
+     * switch rather than a table of them. */
+    switch (i) {
+    case 0: return H5Tcopy(H5T_NATIVE_INT8);
+    case 1: return H5Tcopy(H5T_NATIVE_UINT8);
+    case 2: return H5Tcopy(H5T_NATIVE_INT16);
+    case 3: return H5Tcopy(H5T_NATIVE_UINT16);
+    case 4: return H5Tcopy(H5T_NATIVE_INT32);
+    case 5: return H5Tcopy(H5T_NATIVE_UINT32);
+    case 6: return H5Tcopy(H5T_NATIVE_INT64);
+    case 7: return H5Tcopy(H5T_NATIVE_UINT64);
+    case 8: return H5Tcopy(H5T_NATIVE_FLOAT);
+    case 9: return H5Tcopy(H5T_NATIVE_DOUBLE);
+    default: return H5I_INVALID_HID;
     }
 }

@@ -64,4 +64,39 @@ typedef struct h5lazy_define_args_t {
     hsize_t dims[H5S_MAX_RANK];   /* OUT: shape of the result */
 } h5lazy_define_args_t;
 
+/* Inspect (and read) a virtual dataset of the file, or an expression over
+ * the file's datasets that is stored nowhere: the h5lazy command's show,
+ * check and eval. A session: OPEN binds and gives a handle, READ evaluates
+ * boxes of it (results of reductions inside are kept between READs),
+ * DESCRIBE writes what it is, CLOSE releases it. */
+#define H5LAZY_OP_INSPECT "h5lazy.inspect"
+
+typedef enum h5lazy_inspect_action_t {
+    H5LAZY_INSPECT_OPEN,
+    H5LAZY_INSPECT_READ,
+    H5LAZY_INSPECT_DESCRIBE,
+    H5LAZY_INSPECT_CLOSE,
+} h5lazy_inspect_action_t;
+
+typedef struct h5lazy_inspect_args_t {
+    int action;                   /* IN: an h5lazy_inspect_action_t */
+    void *handle;                 /* OUT of OPEN (NULL for a stored dataset), IN otherwise */
+    /* OPEN */
+    const char *name;             /* IN: a dataset of the file, or NULL and: */
+    const char *expression;       /* IN: an expression, operands from the file's root */
+    h5lazy_diagnostic_t *diag;    /* OUT (optional): the error, on failure */
+    int is_virtual;               /* OUT: whether `name` is a virtual dataset (also on failure) */
+    char dtype[16];               /* OUT: element type, e.g. "float32" */
+    int rank;                     /* OUT */
+    hsize_t dims[H5S_MAX_RANK];   /* OUT: shape */
+    hsize_t chunks[H5S_MAX_RANK]; /* OUT: evaluation chunk */
+    /* READ: the box start + i * stride, i < count on each axis (stride NULL
+     * for 1), into buf: dense, C order, elements of type dtype (native). */
+    const hsize_t *start, *stride, *count;
+    void *buf;
+    /* DESCRIBE */
+    int dot;                      /* IN: Graphviz DOT instead of the text */
+    char *text;                   /* OUT: free with H5free_memory */
+} h5lazy_inspect_args_t;
+
 #endif

@@ -142,6 +142,7 @@ void lzv_file_unpin(void);
 
 /* The value HDF5 assigned to H5LAZY_OP_DEFINE, or -1 before registration. */
 extern int lzv_op_define;
+extern int lzv_op_inspect;
 
 /* Callback slot functions, one file per class. */
 #include "lzv_callbacks.h"

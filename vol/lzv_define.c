@@ -3,8 +3,8 @@
  * placeholder and its definition through the under connector. */
 #include "lzv_define.h"
 
+#include "lzv_binding.h"
 #include "lzv_format.h"
-#include "lzv_operand.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -201,47 +201,16 @@ lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
         return -1;
     }
     herr_t ret = -1;
-    lz_ctx *ctx = lz_ctx_new(NULL);
-    lz_expr *expr = NULL;
-    lz_graph *g = NULL;
-    lzv_operand *ops = NULL;
-    size_t nops = 0;
-    lzv_place place = {0};
+    lzv_binding b;
     void *dset = NULL;
     hsize_t chunks[H5S_MAX_RANK];
-    if (!ctx) {
-        LZV_ERROR(LZ_ENOMEM, "out of memory");
-        return -1;
-    }
-    if (lz_expr_parse(ctx, a->expression, &expr) != LZ_OK) {
-        report(a, ctx);
+    if (lzv_binding_open(file, a->name, a->expression, NULL, dxpl_id, &b) < 0) {
+        if (b.ctx && lz_ctx_error(b.ctx)->code != LZ_OK)
+            report(a, b.ctx); /* on top of the under connector's account, if any */
         goto done;
     }
-    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, file->access, dxpl_id, &place) < 0)
-        goto done;
-    /* The new dataset heads the chain: an operand whose definition uses it
-     * (an overwrite that would close a loop) is a cycle. */
-    char self_path[1100];
-    snprintf(self_path, sizeof self_path, "%s%s", a->name[0] == '/' ? "" : "/", a->name);
-    lzv_chain self = {0, self_path, NULL, 1};
-    if (lzv_object_identity(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
-        goto done;
-    place.chain = &self;
-    if (lzv_operands_open(&place, expr, a->name, dxpl_id, ctx, &ops) < 0) {
-        report(a, ctx); /* on top of the under connector's account, if any */
-        goto done;
-    }
-    nops = lz_expr_operand_count(expr);
-    {
-        const lz_source *srcs[nops ? nops : 1];
-        for (size_t i = 0; i < nops; i++)
-            srcs[i] = &ops[i].source;
-        if (lz_graph_new(ctx, expr, srcs, &g) != LZ_OK) {
-            report(a, ctx);
-            goto done;
-        }
-    }
-    if (choose_chunks(a, g, ops, nops, chunks) < 0 || clear_name(file, a, dxpl_id) < 0)
+    const lz_graph *g = b.graph;
+    if (choose_chunks(a, g, b.ops, b.nops, chunks) < 0 || clear_name(file, a, dxpl_id) < 0)
         goto done;
     if (!(dset = create_placeholder(file, a->name, g, dxpl_id)))
         goto done;
@@ -267,11 +236,7 @@ done: {
     hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
     if (dset && H5VLdataset_close(dset, file->under_vol_id, dxpl_id, NULL) < 0)
         ret = -1;
-    lzv_operands_close(ops, nops, dxpl_id);
-    lzv_place_destroy(&place);
-    lz_graph_free(g);
-    lz_expr_free(expr);
-    lz_ctx_free(ctx);
+    lzv_binding_close(&b, dxpl_id);
     lzv_stack_restore(saved);
     return ret;
 }

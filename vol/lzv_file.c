@@ -2,6 +2,7 @@
  * FAPL's info, plus the connector's own file operations (define). */
 #include "lzv.h"
 #include "lzv_define.h"
+#include "lzv_inspect.h"
 
 /* HDF5 1.14.5's files and FAPLs hold no reference on the connector's ID.
  * When a native open fails while native is the default connector (an
@@ -142,10 +143,13 @@ herr_t
 lzv_file_optional(void *file, H5VL_optional_args_t *args, hid_t dxpl_id, void **req)
 {
     lzv_obj *o = file;
+    /* H5VLfile_optional_op hands the caller's H5P_DEFAULT through as is;
+     * the under connector needs a real transfer list. */
+    hid_t dxpl = dxpl_id == H5P_DEFAULT ? H5P_DATASET_XFER_DEFAULT : dxpl_id;
     if (args->op_type == lzv_op_define)
-        /* H5VLfile_optional_op hands the caller's H5P_DEFAULT through as is;
-         * the under connector needs a real transfer list. */
-        return lzv_define(o, args->args, dxpl_id == H5P_DEFAULT ? H5P_DATASET_XFER_DEFAULT : dxpl_id);
+        return lzv_define(o, args->args, dxpl);
+    if (args->op_type == lzv_op_inspect)
+        return lzv_inspect(o, args->args, dxpl);
     herr_t ret = H5VLfile_optional(o->under_object, o->under_vol_id, args, dxpl_id, req);
     lzv_wrap_request(req, o);
     return ret;

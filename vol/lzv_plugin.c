@@ -11,12 +11,13 @@
 #include <H5PLextern.h>
 
 int lzv_op_define = -1;
+int lzv_op_inspect = -1;
 
-/* Register the connector-specific operations under their names, so that
- * applications find them with H5VLfind_opt_operation. A second copy of the
- * connector (or a re-initialisation) finds them already registered. */
+/* Register a connector-specific operation under its name, so that
+ * applications find it with H5VLfind_opt_operation. A second copy of the
+ * connector (or a re-initialisation) finds it already registered. */
 static herr_t
-register_operations(void)
+register_operation(const char *name, int *op)
 {
     /* The lookup fails when the name is new: keep that failure from being
      * printed by the application's automatic error handler. */
@@ -24,19 +25,20 @@ register_operations(void)
     void *data;
     H5Eget_auto2(H5E_DEFAULT, &func, &data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    herr_t found = H5VLfind_opt_operation(H5VL_SUBCLS_FILE, H5LAZY_OP_DEFINE, &lzv_op_define);
+    herr_t found = H5VLfind_opt_operation(H5VL_SUBCLS_FILE, name, op);
     H5Eclear2(H5E_DEFAULT);
     H5Eset_auto2(H5E_DEFAULT, func, data);
     if (found >= 0)
         return 0;
-    return H5VLregister_opt_operation(H5VL_SUBCLS_FILE, H5LAZY_OP_DEFINE, &lzv_op_define);
+    return H5VLregister_opt_operation(H5VL_SUBCLS_FILE, name, op);
 }
 
 static herr_t
 lzv_initialize(hid_t vipl_id)
 {
     (void)vipl_id;
-    if (lzv_error_init() < 0 || register_operations() < 0)
+    if (lzv_error_init() < 0 || register_operation(H5LAZY_OP_DEFINE, &lzv_op_define) < 0 ||
+        register_operation(H5LAZY_OP_INSPECT, &lzv_op_inspect) < 0)
         return -1;
     return 0;
 }
@@ -49,7 +51,9 @@ lzv_terminate(void)
     hid_t saved = lzv_stack_save();
     if (lzv_op_define >= 0)
         H5VLunregister_opt_operation(H5VL_SUBCLS_FILE, H5LAZY_OP_DEFINE);
-    lzv_op_define = -1;
+    if (lzv_op_inspect >= 0)
+        H5VLunregister_opt_operation(H5VL_SUBCLS_FILE, H5LAZY_OP_INSPECT);
+    lzv_op_define = lzv_op_inspect = -1;
     lzv_error_term();
     lzv_file_unpin();
     lzv_stack_restore(saved);

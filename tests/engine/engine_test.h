@@ -56,5 +56,6 @@ lz_status eval_all(bound *b, void *out);
 
 void register_shape_suite(void);
 void register_reduce_suite(void);
+void register_describe_suite(void);
 
 #endif

@@ -1,0 +1,77 @@
+/* lz_estimate.c — what evaluating a box would read, without reading: the
+ * elements of each source, following the same box mapping as evaluation
+ * (lz_eval.h). Kept results (the cache) and shared reads are not counted,
+ * so it is what a first read of the box costs at most. */
+#include "lz_eval.h"
+#include "lz_vm.h"
+
+static void
+add(int64_t *total, int64_t n)
+{
+    *total = n > INT64_MAX - *total ? INT64_MAX : *total + n;
+}
+
+static void
+estimate(const lz_graph *g, const lz_node *n, const lz_box *box, int64_t *elements)
+{
+    int64_t nelem;
+    if (!lz_box_nelem(box, &nelem)) {
+        nelem = INT64_MAX;
+    }
+    if (nelem == 0)
+        return;
+    switch (n->kind) {
+    case LZ_NODE_SOURCE:
+        add(&elements[n->source], nelem);
+        return;
+    case LZ_NODE_CONST:
+    case LZ_NODE_CAST:
+    case LZ_NODE_UFUNC: {
+        const lz_program *p = g->programs[n->id];
+        for (int i = 0; p && i < lz_program_leaf_count(p); i++) {
+            const lz_node *leaf = lz_program_leaf(p, i);
+            lz_box lbox;
+            int64_t stride[LZ_MAX_RANK];
+            lz_leaf_box(leaf, box, &lbox, stride);
+            estimate(g, leaf, &lbox, elements);
+        }
+        return;
+    }
+    case LZ_NODE_VIEW: {
+        lz_box ib;
+        bool flip[LZ_MAX_RANK];
+        lz_view_input_box(n, box, &ib, flip);
+        estimate(g, n->in[0], &ib, elements);
+        return;
+    }
+    case LZ_NODE_CONCAT:
+        for (int i = 0; i < n->nin; i++) {
+            lz_box sub;
+            int64_t first;
+            if (lz_concat_part(n, box, i, &sub, &first))
+                estimate(g, n->in[i], &sub, elements);
+        }
+        return;
+    case LZ_NODE_REDUCE: {
+        lz_box ib;
+        lz_reduce_input_box(n, box, &ib);
+        estimate(g, n->in[0], &ib, elements);
+        return;
+    }
+    }
+}
+
+lz_status
+lz_graph_estimate_reads(const lz_graph *g, int root, const lz_box *box, int64_t *elements)
+{
+    if (root < 0 || root >= g->nroots)
+        return lz_ctx_fail(g->ctx, LZ_EVALUE, 0, 0, "no root %d", root);
+    const lz_node *r = g->roots[root];
+    lz_status st = lz_box_check(g->ctx, box, r->rank, r->shape, "estimated box");
+    if (st)
+        return st;
+    for (size_t i = 0; i < g->nsources; i++)
+        elements[i] = 0;
+    estimate(g, r, box, elements);
+    return LZ_OK;
+}
