@@ -39,6 +39,16 @@ typedef struct lzc_tuning {
 } lzc_tuning;
 bool lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value);
 
+/* ---- options (lzc_options.c) --------------------------------------------------- */
+
+/* "N,N,..." into chunks (positive, at most H5S_MAX_RANK); -1 if malformed. */
+int lzc_parse_chunks(const char *text, hsize_t *chunks, int *n);
+/* After getopt_long returned '?' (with opterr = 0): say which option is
+ * unknown or lacks its value, print the usage, return LZC_MISUSE. */
+int lzc_bad_option(const char *prog, char **argv, const char *usage);
+/* Whether two paths name the same existing file (device and inode). */
+bool lzc_same_file(const char *a, const char *b);
+
 /* The element type an h5lazy type name stands for, as a new memory type
  * (bool is h5py's enum); H5I_INVALID_HID for an unknown name. */
 hid_t lzc_memory_type(const char *dtype);
@@ -121,7 +131,8 @@ typedef struct lzc_progress {
 } lzc_progress;
 void lzc_progress_init(lzc_progress *p, double total_bytes, bool allowed);
 void lzc_progress_update(lzc_progress *p, double done_bytes);
-void lzc_progress_end(lzc_progress *p);
+/* The full bar when complete; else only end the bar's line. */
+void lzc_progress_end(lzc_progress *p, bool complete);
 
 /* Whether SIGINT or SIGTERM arrived since lzc_interrupts_catch. */
 void lzc_interrupts_catch(void);

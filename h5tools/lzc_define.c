@@ -32,26 +32,6 @@ static const char define_usage[] =
     "example:\n"
     "  h5lazy define results.h5 anomaly 'temp - 273.15'\n";
 
-static int
-parse_chunks(const char *text, hsize_t *chunks, int *n)
-{
-    *n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || v < 1 || *n >= H5S_MAX_RANK)
-            return -1;
-        chunks[(*n)++] = (hsize_t)v;
-        p = end;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -1;
-    }
-    return *n > 0 ? 0 : -1;
-}
-
 int
 lzc_define_main(int argc, char **argv)
 {
@@ -64,10 +44,11 @@ lzc_define_main(int argc, char **argv)
     hsize_t chunks[H5S_MAX_RANK];
     int nchunks = 0, overwrite = 0, c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
         case 'c':
-            if (parse_chunks(optarg, chunks, &nchunks) < 0) {
+            if (lzc_parse_chunks(optarg, chunks, &nchunks) < 0) {
                 fprintf(stderr, "%s: error: --chunks wants positive integers separated by commas, got '%s'\n",
                         prog, optarg);
                 return LZC_MISUSE;
@@ -83,8 +64,7 @@ lzc_define_main(int argc, char **argv)
             fputs(define_usage, stdout);
             return LZC_OK;
         default:
-            fputs(define_usage, stderr);
-            return LZC_MISUSE;
+            return lzc_bad_option(prog, argv, define_usage);
         }
     }
     if (argc - optind != 3) {

@@ -157,7 +157,10 @@ print_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char 
             format_value(value, sizeof value, a->dtype, buf + i * isz);
             bool row_start = rank == 0 || idx[rank - 1] == 0;
             bool last = done + 1 == total;
-            if (row_start || col + (int)strlen(value) + 2 > 80) {
+            /* h5dump's rule: its column counter runs one indentation level
+             * (3) ahead of what it prints, and an element needs its comma
+             * and a space. */
+            if (row_start || col + 3 + (int)strlen(value) + 2 > 80) {
                 if (col)
                     printf("\n");
                 col = printf("   (");
@@ -176,21 +179,15 @@ print_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char 
 }
 
 /* Store the whole result as a dataset. */
+/* Store the whole result as the dataset `name` of out_path (or of FILE
+ * itself, open as `file`, when into_file). */
 static int
-store_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char *to, hid_t fapl,
-             const lzc_storage *storage, size_t budget)
+store_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char *out_path, bool into_file,
+             const char *name, hid_t fapl, const lzc_storage *storage, size_t budget)
 {
-    const char *colon = strrchr(to, ':');
-    if (!colon || colon == to || !colon[1]) {
-        fprintf(stderr, "%s: error: --to wants OUTFILE:NAME, got '%s'\n", prog, to);
-        return LZC_MISUSE;
-    }
-    char *out_path = strndup(to, (size_t)(colon - to));
     lzc_target t;
-    int st = out_path ? lzc_target_create(prog, &t, H5I_INVALID_HID, out_path, fapl, colon + 1, a->dtype, a->rank,
-                                          a->dims, a->chunks, storage)
-                      : -1;
-    free(out_path);
+    int st = lzc_target_create(prog, &t, into_file ? file : H5I_INVALID_HID, out_path, fapl, name, a->dtype, a->rank,
+                               a->dims, a->chunks, storage);
     if (st < 0)
         return LZC_FAILED;
     size_t isz = dtype_size(a->dtype);
@@ -235,54 +232,6 @@ store_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char 
     return st == -2 ? LZC_INTERRUPTED : LZC_FAILED;
 }
 
-static int
-parse_chunks(const char *text, lzc_storage *s)
-{
-    s->nchunks = 0;
-    for (const char *p = text; *p;) {
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || v < 1 || s->nchunks >= H5S_MAX_RANK)
-            return -1;
-        s->chunks[s->nchunks++] = (hsize_t)v;
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return -1;
-    }
-    return s->nchunks ? 0 : -1;
-}
-
-int
-lzc_storage_option(const char *prog, int opt, const char *arg, lzc_storage *s)
-{
-    switch (opt) {
-    case 'c':
-        if (parse_chunks(arg, s) < 0) {
-            fprintf(stderr, "%s: error: --chunks wants positive integers separated by commas, got '%s'\n", prog,
-                    arg);
-            return -1;
-        }
-        return 0;
-    case 'z': {
-        char *end;
-        long level = strtol(arg, &end, 10);
-        if (*end || end == arg || level < 0 || level > 9) {
-            fprintf(stderr, "%s: error: --gzip wants a level from 0 to 9, got '%s'\n", prog, arg);
-            return -1;
-        }
-        s->gzip = (int)level;
-        return 0;
-    }
-    case 's':
-        s->shuffle = true;
-        return 0;
-    case 'o':
-        s->overwrite = true;
-        return 0;
-    }
-    return -1;
-}
-
 int
 lzc_eval_main(int argc, char **argv)
 {
@@ -300,6 +249,7 @@ lzc_eval_main(int argc, char **argv)
     lzc_tuning tuning = {""};
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
         case 'S':
@@ -327,8 +277,7 @@ lzc_eval_main(int argc, char **argv)
             fputs(eval_usage, stdout);
             return LZC_OK;
         default:
-            fputs(eval_usage, stderr);
-            return LZC_MISUSE;
+            return lzc_bad_option(prog, argv, eval_usage);
         }
     }
     if (argc - optind != 2) {
@@ -349,9 +298,23 @@ lzc_eval_main(int argc, char **argv)
         fprintf(stderr, "%s: error: out of memory\n", prog);
         return LZC_FAILED;
     }
+    /* --to OUTFILE:NAME, where OUTFILE may be FILE however spelled. */
+    char *out_path = NULL;
+    const char *out_name = NULL;
+    if (to) {
+        const char *colon = strrchr(to, ':');
+        if (!colon || colon == to || !colon[1]) {
+            fprintf(stderr, "%s: error: --to wants OUTFILE:NAME, got '%s'\n", prog, to);
+            free(expr);
+            return LZC_MISUSE;
+        }
+        out_path = strndup(to, (size_t)(colon - to));
+        out_name = colon + 1;
+    }
+    bool into_file = out_path && lzc_same_file(out_path, path);
     int status = LZC_FAILED;
     hid_t fapl = lzc_connector_fapl(prog, tuning.info);
-    hid_t file = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
+    hid_t file = fapl >= 0 ? H5Fopen(path, into_file ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
     if (fapl >= 0 && file < 0) {
         char what[1200];
         snprintf(what, sizeof what, "cannot open '%s'", path);
@@ -365,7 +328,8 @@ lzc_eval_main(int argc, char **argv)
         } else {
             size_t budget = LZC_BUFFER_BYTES;
             if (to)
-                status = store_result(prog, file, &a, to, fapl, &storage, budget);
+                status = out_path ? store_result(prog, file, &a, out_path, into_file, out_name, fapl, &storage, budget)
+                                  : LZC_FAILED;
             else
                 status = print_result(prog, file, &a, path, expr, budget) < 0 ? LZC_FAILED : LZC_OK;
             a.action = H5LAZY_INSPECT_CLOSE;
@@ -375,6 +339,7 @@ lzc_eval_main(int argc, char **argv)
     }
     if (fapl >= 0)
         H5Pclose(fapl);
+    free(out_path);
     free(expr);
     return status;
 }

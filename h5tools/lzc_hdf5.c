@@ -117,24 +117,6 @@ lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *diag, 
     }
 }
 
-bool
-lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value)
-{
-    /* The connector checks the values; here only that they are one word. */
-    if (!value[0] || strpbrk(value, ";{}= ")) {
-        fprintf(stderr, "%s: error: --%s wants a value such as %s, got '%s'\n", prog, key,
-                strcmp(key, "threads") ? "256MiB" : "2", value);
-        return false;
-    }
-    size_t used = strlen(t->info);
-    int n = snprintf(t->info + used, sizeof t->info - used, "%s%s=%s", used ? ";" : "", key, value);
-    if (n < 0 || (size_t)n >= sizeof t->info - used) {
-        fprintf(stderr, "%s: error: --%s value too long\n", prog, key);
-        return false;
-    }
-    return true;
-}
-
 hid_t
 lzc_memory_type(const char *dtype)
 {

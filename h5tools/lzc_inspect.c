@@ -99,7 +99,7 @@ static const char show_usage[] =
 /* Describe `name`; false when it cannot be (reported). *virtual says
  * whether it is a virtual dataset at all. */
 static bool
-show_one(const char *prog, hid_t file, const char *name, int dot, bool *virtual)
+show_one(const char *prog, hid_t file, const char *name, int dot, bool blank_before, bool *virtual)
 {
     h5lazy_inspect_args_t a = {.action = H5LAZY_INSPECT_OPEN, .name = name};
     herr_t st = lzc_inspect(file, &a);
@@ -116,6 +116,8 @@ show_one(const char *prog, hid_t file, const char *name, int dot, bool *virtual)
     a.dot = dot;
     bool ok = lzc_inspect(file, &a) >= 0;
     if (ok) {
+        if (blank_before)
+            fputc('\n', stdout);
         fputs(a.text, stdout);
         H5free_memory(a.text);
     } else {
@@ -136,6 +138,7 @@ lzc_show_main(int argc, char **argv)
     const char *prog = "h5lazy show";
     int dot = 0, c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -148,8 +151,7 @@ lzc_show_main(int argc, char **argv)
             fputs(show_usage, stdout);
             return LZC_OK;
         default:
-            fputs(show_usage, stderr);
-            return LZC_MISUSE;
+            return lzc_bad_option(prog, argv, show_usage);
         }
     }
     int nargs = argc - optind;
@@ -172,7 +174,7 @@ lzc_show_main(int argc, char **argv)
     int status = LZC_OK;
     bool virtual;
     if (name) {
-        if (!show_one(prog, file, name, dot, &virtual))
+        if (!show_one(prog, file, name, dot, false, &virtual))
             status = LZC_FAILED;
         else if (!virtual) {
             fprintf(stderr, "%s: error: '%s' is a stored dataset, not a virtual one\n", prog, name);
@@ -180,19 +182,19 @@ lzc_show_main(int argc, char **argv)
         }
     } else {
         char **all = lzc_dataset_names(prog, file);
-        int shown = 0;
+        int shown = 0, virtuals = 0;
         for (size_t i = 0; all && all[i]; i++) {
             /* Stored datasets are skipped; a broken virtual one is reported
-             * and the others still shown. */
-            if (shown && !dot)
-                fputc('\n', stdout);
-            if (!show_one(prog, file, all[i], dot, &virtual))
+             * and the others still shown, a blank line between them. */
+            bool ok = show_one(prog, file, all[i], dot, shown > 0 && !dot, &virtual);
+            if (!ok)
                 status = LZC_FAILED;
-            shown += virtual;
+            shown += ok && virtual;
+            virtuals += virtual;
         }
         if (!all)
             status = LZC_FAILED;
-        else if (!shown)
+        else if (!virtuals)
             printf("%s has no virtual datasets\n", path);
         lzc_free_names(all);
     }
@@ -224,6 +226,7 @@ lzc_check_main(int argc, char **argv)
     const char *prog = "h5lazy check";
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
         case 'v':
@@ -233,8 +236,7 @@ lzc_check_main(int argc, char **argv)
             fputs(check_usage, stdout);
             return LZC_OK;
         default:
-            fputs(check_usage, stderr);
-            return LZC_MISUSE;
+            return lzc_bad_option(prog, argv, check_usage);
         }
     }
     if (argc - optind != 1) {

@@ -68,9 +68,31 @@ parse_spec(const char *prog, const char *spec, const char *file_path, job *j)
         return false;
     j->name = name;
     j->out_name = colon[1] ? colon + 1 : name;
-    if (colon > eq + 1 && strncmp(eq + 1, file_path, (size_t)(colon - eq - 1)) != 0)
+    if (colon > eq + 1) {
         j->out_path = strndup(eq + 1, (size_t)(colon - eq - 1));
+        if (j->out_path && lzc_same_file(j->out_path, file_path)) { /* FILE however it is spelled */
+            free(j->out_path);
+            j->out_path = NULL;
+        }
+    }
     return true;
+}
+
+/* The path of a target without its leading '/', for comparisons. */
+static const char *
+bare(const char *name)
+{
+    return name[0] == '/' ? name + 1 : name;
+}
+
+/* Whether two jobs would write one dataset. */
+static bool
+same_target(const job *a, const job *b)
+{
+    bool same_file = !a->out_path || !b->out_path ? !a->out_path && !b->out_path
+                                                   : !strcmp(a->out_path, b->out_path) ||
+                                                         lzc_same_file(a->out_path, b->out_path);
+    return same_file && !strcmp(bare(a->out_name), bare(b->out_name));
 }
 
 static double
@@ -112,7 +134,6 @@ run_group(const char *prog, job **g, size_t n, lzc_progress *progress, double *d
     int st = 0;
     while (st == 0 && lzc_pieces_next(&pieces, start, count)) {
         if (lzc_interrupted()) {
-            fprintf(stderr, "%s: interrupted; the datasets being saved were not stored\n", prog);
             st = -2;
             break;
         }
@@ -163,6 +184,7 @@ lzc_save_main(int argc, char **argv)
     bool progress_allowed = true;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -187,8 +209,7 @@ lzc_save_main(int argc, char **argv)
             fputs(save_usage, stdout);
             return LZC_OK;
         default:
-            fputs(save_usage, stderr);
-            return LZC_MISUSE;
+            return lzc_bad_option(prog, argv, save_usage);
         }
     }
     if (argc - optind < 2) {
@@ -212,6 +233,14 @@ lzc_save_main(int argc, char **argv)
             break;
         }
         writes_here |= !jobs[i].out_path;
+        for (size_t k = 0; k < i && status == LZC_OK; k++) {
+            if (same_target(&jobs[k], &jobs[i])) {
+                fprintf(stderr, "%s: error: '%s' and '%s' would both be saved to %s:%s\n", prog, argv[optind + 1 + k],
+                        argv[optind + 1 + i], jobs[i].out_path ? jobs[i].out_path : path, jobs[i].out_name);
+                status = LZC_MISUSE;
+                njobs = i + 1;
+            }
+        }
     }
     hid_t fapl = status == LZC_OK ? lzc_connector_fapl(prog, tuning.info) : H5I_INVALID_HID;
     hid_t file = fapl >= 0 ? H5Fopen(path, writes_here ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
@@ -260,8 +289,7 @@ lzc_save_main(int argc, char **argv)
     for (size_t i = 0; status == LZC_OK && i < njobs; i++) {
         job *j = &jobs[i];
         lzc_storage s = storage;
-        bool in_place = !j->out_path && !strcmp(j->out_name[0] == '/' ? j->out_name + 1 : j->out_name,
-                                                 j->name[0] == '/' ? j->name + 1 : j->name);
+        bool in_place = !j->out_path && !strcmp(bare(j->out_name), bare(j->name));
         s.overwrite = s.overwrite || in_place; /* replacing itself is what was asked */
         if (lzc_target_create(prog, &j->target, j->out_path ? H5I_INVALID_HID : file, j->out_path, fapl, j->out_name,
                               j->dtype, j->rank, j->dims, j->chunks, &s) < 0)
@@ -293,7 +321,9 @@ lzc_save_main(int argc, char **argv)
             status = st == -2 ? LZC_INTERRUPTED : LZC_FAILED;
     }
     free(group);
-    lzc_progress_end(&progress);
+    lzc_progress_end(&progress, status == LZC_OK);
+    if (status == LZC_INTERRUPTED)
+        fprintf(stderr, "%s: interrupted; the datasets being saved were not stored\n", prog);
     for (size_t i = 0; i < njobs; i++) {
         job *j = &jobs[i];
         if (j->created && status == LZC_OK) {

@@ -24,6 +24,8 @@ lzc_pieces_init(lzc_pieces *p, int rank, const hsize_t *dims, const hsize_t *chu
         if (dims[k] == 0)
             p->done = true;
     }
+    if (p->done) /* nothing to cut (and a zero extent would divide below) */
+        return;
     if (max_elems < 1)
         max_elems = 1;
     /* The outermost axis where a run of whole chunks (one chunk on the
@@ -187,6 +189,13 @@ lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *out_p
         H5Aclose(attr);
     }
     H5Sclose(aspace);
+    /* On disk now: a process killed from here on leaves a file that opens
+     * and shows only the incomplete dataset, not a broken file. */
+    if (H5Fflush(t->file, H5F_SCOPE_LOCAL) < 0) {
+        lzc_report(prog, "cannot flush the output file", NULL, NULL);
+        lzc_target_abort(t);
+        return -1;
+    }
     return 0;
 }
 
@@ -334,12 +343,14 @@ lzc_progress_update(lzc_progress *p, double done)
 }
 
 void
-lzc_progress_end(lzc_progress *p)
+lzc_progress_end(lzc_progress *p, bool complete)
 {
-    if (p->show) {
-        double t = now() - p->started;
-        fprintf(stderr, "\r100%% [##############################] %.1f s%30s\n", t, "");
-    }
+    if (!p->show)
+        return;
+    if (complete)
+        fprintf(stderr, "\r100%% [##############################] %.1f s%30s\n", now() - p->started, "");
+    else if (p->last_shown > p->started) /* a bar is on the line: messages go below it */
+        fputc('\n', stderr);
 }
 
 /* ---- interruption ----------------------------------------------------------------- */

@@ -9,6 +9,7 @@ lzv_binding_open(lzv_obj *file, const char *name, const char *expression, const 
                  lzv_binding *b)
 {
     memset(b, 0, sizeof *b);
+    b->failed_stack = H5I_INVALID_HID;
     if (!(b->ctx = lz_ctx_new(cfg))) {
         LZV_ERROR(LZ_ENOMEM, "out of memory");
         return -1;
@@ -25,7 +26,7 @@ lzv_binding_open(lzv_obj *file, const char *name, const char *expression, const 
     if (lzv_object_identity(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
         return -1;
     b->place.chain = &self;
-    herr_t opened = lzv_operands_open(&b->place, b->expr, name, dxpl_id, b->ctx, &b->ops);
+    herr_t opened = lzv_operands_open(&b->place, b->expr, name, dxpl_id, b->ctx, &b->failed_stack, &b->ops);
     b->place.chain = NULL; /* `self` lives only for the binding */
     if (opened < 0)
         return -1;
@@ -45,6 +46,9 @@ lzv_binding_close(lzv_binding *b, hid_t dxpl_id)
     lzv_place_destroy(&b->place);
     lz_expr_free(b->expr);
     lz_ctx_free(b->ctx);
+    if (b->failed_stack >= 0)
+        H5Eclose_stack(b->failed_stack);
     lzv_stack_restore(saved);
     memset(b, 0, sizeof *b);
+    b->failed_stack = H5I_INVALID_HID;
 }

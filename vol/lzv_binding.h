@@ -13,6 +13,7 @@ typedef struct lzv_binding {
     lzv_operand *ops;     /* the opened operands */
     size_t nops;
     lzv_place place;      /* where operands are resolved */
+    hid_t failed_stack;   /* HDF5 stack of an operand read that failed */
 } lzv_binding;
 
 /* Parse `expression` and bind it as if it were the dataset `name` of the

@@ -166,9 +166,11 @@ do_read(h5lazy_inspect_args_t *a, hid_t dxpl_id)
         }
         return 0;
     }
-    for (size_t i = 0; i < s->binding.nops; i++)
-        s->binding.ops[i].dxpl_id = dxpl_id;
+    lzv_operands_prepare(s->binding.ops, s->binding.nops, dxpl_id);
     if (lz_graph_eval(mg, &box, a->buf) != LZ_OK) {
+        /* The under connector's account of a failed operand read first. */
+        lzv_stack_restore(s->binding.failed_stack);
+        s->binding.failed_stack = H5I_INVALID_HID;
         const lz_error *e = lz_ctx_error(s->binding.ctx);
         LZV_ERROR(e->code, "cannot evaluate the expression: %s", e->message);
         lz_ctx_clear_error(s->binding.ctx);

@@ -409,7 +409,7 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
 
 herr_t
 lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_name, hid_t dxpl_id,
-                  lz_ctx *ctx, lzv_operand **out)
+                  lz_ctx *ctx, hid_t *failed_stack, lzv_operand **out)
 {
     size_t n = lz_expr_operand_count(expr);
     lzv_operand *ops = calloc(n ? n : 1, sizeof *ops);
@@ -418,6 +418,7 @@ lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_n
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
+        ops[i].failed_stack = failed_stack;
         if (open_one(place, lz_expr_operand(expr, i), vds_name, dxpl_id, ctx, &ops[i]) != LZ_OK) {
             lzv_operands_close(ops, i + 1, dxpl_id);
             return -1;
@@ -425,6 +426,16 @@ lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_n
     }
     *out = ops;
     return 0;
+}
+
+void
+lzv_operands_prepare(lzv_operand *ops, size_t n, hid_t dxpl_id)
+{
+    for (size_t i = 0; i < n; i++) {
+        ops[i].dxpl_id = dxpl_id;
+        if (ops[i].nested)
+            lzv_vdset_prepare_read(ops[i].nested->vdset, dxpl_id);
+    }
 }
 
 void

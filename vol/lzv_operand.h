@@ -75,9 +75,13 @@ void lzv_place_destroy(lzv_place *place);
 /* Open the operands of `expr` at `place` into a new array of
  * lz_expr_operand_count(expr) operands. On failure every error is recorded
  * on `ctx` (the first wins) with the operand's position, and nothing stays
- * open. `vds_name` names the virtual dataset in messages. */
+ * open. `vds_name` names the virtual dataset in messages; a failed read of
+ * an operand keeps the under connector's error stack in *failed_stack. */
 herr_t lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_name,
-                         hid_t dxpl_id, lz_ctx *ctx, lzv_operand **out);
+                         hid_t dxpl_id, lz_ctx *ctx, hid_t *failed_stack, lzv_operand **out);
+/* Before a read: its transfer list on every operand, and nested virtual
+ * operands prepared too (lzv_vdset_prepare_read). */
+void lzv_operands_prepare(lzv_operand *ops, size_t n, hid_t dxpl_id);
 void lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id);
 
 #endif

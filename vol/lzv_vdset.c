@@ -210,11 +210,7 @@ lzv_vdset_prepare_read(lzv_vdset *vd, hid_t dxpl_id)
         lz_graph_cache_clear(vd->graph);
         vd->generation = lzv_data_generation();
     }
-    for (size_t i = 0; i < vd->noperands; i++) {
-        vd->operands[i].dxpl_id = dxpl_id;
-        if (vd->operands[i].nested)
-            lzv_vdset_prepare_read(vd->operands[i].nested->vdset, dxpl_id);
-    }
+    lzv_operands_prepare(vd->operands, vd->noperands, dxpl_id);
 }
 
 herr_t
@@ -257,7 +253,8 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     if (!chain && lzv_object_identity(dset->under_object, H5I_DATASET, dset->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
         return -1;
     vd->place.chain = chain ? chain : &self;
-    herr_t opened = lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->operands);
+    herr_t opened = lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->failed_stack,
+                                      &vd->operands);
     vd->place.chain = NULL; /* `self` lives only for the binding */
     if (opened < 0) {
         vd->failed_stack = lzv_stack_save();
@@ -268,10 +265,8 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     }
     vd->noperands = lz_expr_operand_count(vd->expr);
     const lz_source *srcs[vd->noperands ? vd->noperands : 1];
-    for (size_t i = 0; i < vd->noperands; i++) {
+    for (size_t i = 0; i < vd->noperands; i++)
         srcs[i] = &vd->operands[i].source;
-        vd->operands[i].failed_stack = &vd->failed_stack;
-    }
     lz_graph *g = NULL;
     if (lz_graph_new(vd->ctx, vd->expr, srcs, &g) != LZ_OK) {
         lzv_vdset_push_error(vd, "cannot evaluate");

@@ -1,0 +1,113 @@
+/* lzc_options.c — the command-line options several subcommands share, and
+ * their checks: misuse (exit 2) is found here, before any file is opened. */
+#include "lzc.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int
+lzc_parse_chunks(const char *text, hsize_t *chunks, int *n)
+{
+    *n = 0;
+    const char *p = text;
+    for (;;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 1 || *n >= H5S_MAX_RANK)
+            return -1;
+        chunks[(*n)++] = (hsize_t)v;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            return -1;
+        p = end + 1; /* "2," ends in an empty extent: refused above */
+    }
+}
+
+int
+lzc_storage_option(const char *prog, int opt, const char *arg, lzc_storage *s)
+{
+    switch (opt) {
+    case 'c':
+        if (lzc_parse_chunks(arg, s->chunks, &s->nchunks) < 0) {
+            fprintf(stderr, "%s: error: --chunks wants positive integers separated by commas, got '%s'\n", prog,
+                    arg);
+            return -1;
+        }
+        return 0;
+    case 'z': {
+        char *end;
+        long level = strtol(arg, &end, 10);
+        if (*end || end == arg || level < 0 || level > 9) {
+            fprintf(stderr, "%s: error: --gzip wants a level from 0 to 9, got '%s'\n", prog, arg);
+            return -1;
+        }
+        s->gzip = (int)level;
+        return 0;
+    }
+    case 's':
+        s->shuffle = true;
+        return 0;
+    case 'o':
+        s->overwrite = true;
+        return 0;
+    }
+    return -1;
+}
+
+/* A size as the connector's memory= takes it: digits and an optional
+ * K/KiB/M/MiB/G/GiB (or B). */
+static bool
+is_size(const char *v)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    (void)n;
+    if (end == v || v[0] == '-')
+        return false;
+    static const char *const units[] = {"", "B", "K", "KiB", "M", "MiB", "G", "GiB"};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i]))
+            return true;
+    return false;
+}
+
+bool
+lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value)
+{
+    bool threads = !strcmp(key, "threads");
+    char *end;
+    long n = threads ? strtol(value, &end, 10) : 0;
+    if (threads ? (end == value || *end || n < 1 || n > 64) : !is_size(value)) {
+        fprintf(stderr, "%s: error: --%s wants %s, got '%s'\n", prog, key,
+                threads ? "a count from 1 to 64" : "a size such as 256MiB", value);
+        return false;
+    }
+    size_t used = strlen(t->info);
+    int w = snprintf(t->info + used, sizeof t->info - used, "%s%s=%s", used ? ";" : "", key, value);
+    if (w < 0 || (size_t)w >= sizeof t->info - used) {
+        fprintf(stderr, "%s: error: --%s value too long\n", prog, key);
+        return false;
+    }
+    return true;
+}
+
+int
+lzc_bad_option(const char *prog, char **argv, const char *usage)
+{
+    /* getopt's own message is off (opterr = 0): say it the command's way.
+     * The offending word is the last one getopt looked at. */
+    fprintf(stderr, "%s: error: option '%s' is unknown or needs a value\n\n", prog, argv[optind - 1]);
+    fputs(usage, stderr);
+    return LZC_MISUSE;
+}
+
+bool
+lzc_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}

@@ -1,0 +1,575 @@
+"""h5lazy for h5py users: define, show, check and evaluate virtual datasets
+from Python, without the ``h5lazy`` command.
+
+    import h5py, h5lazy
+    with h5py.File("climate.h5", "a") as f:          # opened through h5lazy
+        h5lazy.define(f, "anomaly", "t - mean(t, axis=0)")
+        print(h5lazy.show(f, "anomaly"))
+        bad = [c for c in h5lazy.check(f) if not c.ok]
+        first_rows = h5lazy.evaluate(f, "t * 2", selection=np.s_[:2])
+
+The functions call the h5lazy connector's own operations (``h5lazy.define``
+and ``h5lazy.inspect``, declared in vol/h5lazy_vol.h) through ctypes, on the
+h5py file's HDF5 identifier, in the very libhdf5 that h5py has loaded. The
+file must therefore be open *through the connector*: either set
+``HDF5_PLUGIN_PATH`` and ``HDF5_VOL_CONNECTOR`` before h5py is imported (then
+every ``h5py.File`` is), or open it with :func:`open_file`, which builds a
+file access property list that selects the connector.
+
+Failures raise :class:`Error` carrying h5lazy's messages (walked from the
+HDF5 error stack) and, for expression errors, the line and column.
+
+Linux only for now: the loaded libhdf5 is found in /proc/self/maps.
+"""
+import ctypes
+import os
+import re
+from collections import namedtuple
+
+import numpy as np
+
+import h5py
+import h5py.h5f
+import h5py.h5o
+import h5py.h5p
+
+__all__ = ["Error", "Definition", "CheckResult", "define", "show", "check", "evaluate",
+           "open_file", "libhdf5_path"]
+
+CONNECTOR_NAME = "h5lazy"      # H5LAZY_VOL_NAME
+OP_DEFINE = b"h5lazy.define"   # H5LAZY_OP_DEFINE
+OP_INSPECT = b"h5lazy.inspect"  # H5LAZY_OP_INSPECT
+H5S_MAX_RANK = 32
+H5VL_SUBCLS_FILE = 6           # H5VL_subclass_t (H5VLpublic.h)
+H5E_WALK_UPWARD = 0
+INSPECT_OPEN, INSPECT_READ, INSPECT_DESCRIBE, INSPECT_CLOSE = range(4)
+# What one READ of evaluate() asks for at most (the command's pieces).
+PIECE_BYTES = 16 << 20
+
+hid_t = ctypes.c_int64
+hsize_t = ctypes.c_uint64
+herr_t = ctypes.c_int
+
+
+# ---------------------------------------------------------------------------
+# The structs of vol/h5lazy_vol.h (and two of HDF5's), field for field.
+
+
+class Diagnostic(ctypes.Structure):
+    """h5lazy_diagnostic_t: where an expression error is."""
+    _fields_ = [("line", ctypes.c_int),
+                ("column", ctypes.c_int),
+                ("message", ctypes.c_char * 400)]
+
+
+class DefineArgs(ctypes.Structure):
+    """h5lazy_define_args_t."""
+    _fields_ = [("name", ctypes.c_char_p),
+                ("expression", ctypes.c_char_p),
+                ("nchunks", ctypes.c_int),
+                ("chunks", ctypes.POINTER(hsize_t)),
+                ("overwrite", ctypes.c_int),
+                ("diag", ctypes.POINTER(Diagnostic)),
+                ("dtype", ctypes.c_char * 16),
+                ("rank", ctypes.c_int),
+                ("dims", hsize_t * H5S_MAX_RANK)]
+
+
+class InspectArgs(ctypes.Structure):
+    """h5lazy_inspect_args_t."""
+    _fields_ = [("action", ctypes.c_int),
+                ("handle", ctypes.c_void_p),
+                ("name", ctypes.c_char_p),
+                ("expression", ctypes.c_char_p),
+                ("diag", ctypes.POINTER(Diagnostic)),
+                ("is_virtual", ctypes.c_int),
+                ("dtype", ctypes.c_char * 16),
+                ("rank", ctypes.c_int),
+                ("dims", hsize_t * H5S_MAX_RANK),
+                ("chunks", hsize_t * H5S_MAX_RANK),
+                ("start", ctypes.POINTER(hsize_t)),
+                ("stride", ctypes.POINTER(hsize_t)),
+                ("count", ctypes.POINTER(hsize_t)),
+                ("buf", ctypes.c_void_p),
+                ("dot", ctypes.c_int),
+                ("text", ctypes.c_void_p)]  # char *, freed with H5free_memory
+
+
+class OptionalArgs(ctypes.Structure):
+    """H5VL_optional_args_t (H5VLconnector.h)."""
+    _fields_ = [("op_type", ctypes.c_int),
+                ("args", ctypes.c_void_p)]
+
+
+class ErrorRecord(ctypes.Structure):
+    """H5E_error2_t (H5Epublic.h)."""
+    _fields_ = [("cls_id", hid_t),
+                ("maj_num", hid_t),
+                ("min_num", hid_t),
+                ("line", ctypes.c_uint),
+                ("func_name", ctypes.c_char_p),
+                ("file_name", ctypes.c_char_p),
+                ("desc", ctypes.c_char_p)]
+
+
+WALK_CALLBACK = ctypes.CFUNCTYPE(herr_t, ctypes.c_uint, ctypes.POINTER(ErrorRecord),
+                                 ctypes.c_void_p)
+
+# ---------------------------------------------------------------------------
+# Results and errors
+
+Definition = namedtuple("Definition", "name dtype shape")
+Definition.__doc__ = "What define() made: the dataset's path, numpy dtype and shape."
+
+CheckResult = namedtuple("CheckResult", "name ok message")
+CheckResult.__doc__ = ("One virtual dataset as check() found it: its path, whether it "
+                       "evaluates, and its type and shape ('float64 (4, 6)') or the reason.")
+
+
+class Error(Exception):
+    """An h5lazy operation failed. ``messages`` are h5lazy's (outermost
+    first, as the h5lazy command prints them); ``line`` and ``column`` say
+    where in ``expression`` an expression error is (0 when not about text)."""
+
+    def __init__(self, messages, line=0, column=0, expression=None):
+        self.messages = list(messages)
+        self.line = line
+        self.column = column
+        self.expression = expression
+        super().__init__(self._text())
+
+    def _text(self):
+        text = "\n".join(self.messages)
+        if self.column > 0 and self.expression is not None:
+            lines = self.expression.split("\n")
+            if 0 < self.line <= len(lines):
+                text += f"\n    {lines[self.line - 1]}\n    {' ' * (self.column - 1)}^"
+        return text
+
+
+# ---------------------------------------------------------------------------
+# The libhdf5 that h5py uses
+
+_LIB = None
+_LIB_PATH = None
+_LIBNAME = re.compile(r"^libhdf5(-[0-9a-f]+)?\.so(\.\d+)*$")
+
+
+def libhdf5_path():
+    """The path of the libhdf5 mapped into this process (h5py's), found in
+    /proc/self/maps. Raises Error unless there is exactly one."""
+    found = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].startswith("/"):
+                path = fields[5].strip()
+                if _LIBNAME.match(os.path.basename(path)):
+                    found.add(os.path.realpath(path))
+    if len(found) != 1:
+        raise Error([f"expected one libhdf5 loaded by h5py, found {sorted(found) or 'none'}"])
+    return found.pop()
+
+
+def _lib():
+    """ctypes handle on h5py's libhdf5, with the prototypes used here."""
+    global _LIB, _LIB_PATH
+    if _LIB is not None:
+        return _LIB
+    path = libhdf5_path()
+    # RTLD_NOLOAD: the library already in the process, never a second copy.
+    lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LOCAL)
+    protos = {
+        "H5VLfind_opt_operation": (herr_t, [ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]),
+        # The macro H5VLfile_optional_op(...) adds the caller's file, function and line.
+        "H5VLfile_optional_op": (herr_t, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint, hid_t,
+                                          ctypes.POINTER(OptionalArgs), hid_t, hid_t]),
+        "H5VLget_connector_name": (ctypes.c_ssize_t, [hid_t, ctypes.c_char_p, ctypes.c_size_t]),
+        "H5VLregister_connector_by_name": (hid_t, [ctypes.c_char_p, hid_t]),
+        "H5VLconnector_str_to_info": (herr_t, [ctypes.c_char_p, hid_t, ctypes.POINTER(ctypes.c_void_p)]),
+        "H5VLfree_connector_info": (herr_t, [hid_t, ctypes.c_void_p]),
+        "H5Pcreate": (hid_t, [hid_t]),
+        "H5Pset_vol": (herr_t, [hid_t, hid_t, ctypes.c_void_p]),
+        "H5PLappend": (herr_t, [ctypes.c_char_p]),
+        "H5Eget_current_stack": (hid_t, []),
+        "H5Ewalk2": (herr_t, [hid_t, ctypes.c_int, WALK_CALLBACK, ctypes.c_void_p]),
+        "H5Eclose_stack": (herr_t, [hid_t]),
+        "H5Eclear2": (herr_t, [hid_t]),
+        "H5Eget_class_name": (ctypes.c_ssize_t, [hid_t, ctypes.c_char_p, ctypes.c_size_t]),
+        "H5free_memory": (herr_t, [ctypes.c_void_p]),
+        "H5open": (herr_t, []),
+    }
+    for name, (restype, argtypes) in protos.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    lib.H5open()
+    _LIB, _LIB_PATH = lib, path
+    return lib
+
+
+def _global_hid(name):
+    """The value of one of libhdf5's global identifiers, e.g. the default
+    transfer property list behind H5P_DATASET_XFER_DEFAULT."""
+    return hid_t.in_dll(_lib(), name).value
+
+
+def _phil():
+    """h5py's global lock, held while calling HDF5 as h5py itself does."""
+    try:
+        from h5py._objects import phil
+        return phil
+    except ImportError:  # pragma: no cover - h5py without it
+        import contextlib
+        return contextlib.nullcontext()
+
+
+# ---------------------------------------------------------------------------
+# Calling the connector
+
+
+def _error_messages(what):
+    """h5lazy's messages on the current HDF5 error stack, outermost first
+    (else the innermost message of any class, after `what`); clears it."""
+    lib = _lib()
+    ours, innermost = [], []
+
+    def collect(n, err, _data):
+        rec = err.contents
+        desc = (rec.desc or b"").decode("utf-8", "replace")
+        if n == 0:
+            innermost.append(desc)
+        cls = ctypes.create_string_buffer(64)
+        lib.H5Eget_class_name(rec.cls_id, cls, 64)
+        if cls.value == CONNECTOR_NAME.encode():
+            ours.append(desc)
+        return 0
+
+    stack = lib.H5Eget_current_stack()  # a copy; the walk may reset the current one
+    if stack >= 0:
+        lib.H5Ewalk2(stack, H5E_WALK_UPWARD, WALK_CALLBACK(collect), None)
+        lib.H5Eclose_stack(stack)
+    lib.H5Eclear2(0)
+    if ours:
+        return ours[::-1]
+    if innermost and innermost[0]:
+        return [f"{what}: {innermost[0]}"]
+    return [what]
+
+
+def _file_id(obj):
+    """The HDF5 file identifier of an h5py File, Group or Dataset."""
+    try:
+        return obj.file.id.id
+    except AttributeError:
+        raise TypeError(f"expected an h5py File or Group, got {type(obj).__name__}") from None
+
+
+def _require_connector(fid):
+    """Raise Error unless the file is open through the h5lazy connector."""
+    lib = _lib()
+    buf = ctypes.create_string_buffer(64)
+    n = lib.H5VLget_connector_name(fid, buf, 64)
+    if n < 0:
+        lib.H5Eclear2(0)
+    if buf.value.decode() != CONNECTOR_NAME:
+        raise Error([f"the file is open through the '{buf.value.decode() or '?'}' VOL connector, "
+                     "not h5lazy: set HDF5_VOL_CONNECTOR (and HDF5_PLUGIN_PATH) before importing "
+                     "h5py, or open it with h5lazy.open_file()"])
+
+
+def _operation(name):
+    """The value the connector's optional operation `name` was given."""
+    lib = _lib()
+    op = ctypes.c_int()
+    if lib.H5VLfind_opt_operation(H5VL_SUBCLS_FILE, name, ctypes.byref(op)) < 0:
+        raise Error(_error_messages(f"the h5lazy operation {name.decode()} is not registered"))
+    return op.value
+
+
+def _call(fid, op_name, args, what):
+    """Run an optional operation of the connector on file `fid`; Error (with
+    the diagnostic's position if any) on failure."""
+    lib = _lib()
+    opt = OptionalArgs(_operation(op_name), ctypes.cast(ctypes.pointer(args), ctypes.c_void_p))
+    status = lib.H5VLfile_optional_op(__file__.encode(), b"h5lazy._call", 0, fid,
+                                      ctypes.byref(opt), _global_hid("H5P_LST_DATASET_XFER_ID_g"), 0)
+    if status < 0:
+        return _error_messages(what)
+    return None
+
+
+def _shape(rank, dims):
+    return tuple(int(dims[k]) for k in range(rank))
+
+
+def _shape_text(dtype, shape):
+    """'float64 (4, 6)', as the h5lazy command writes a type and shape."""
+    inner = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
+    return f"{dtype} ({inner})"
+
+
+class _Session:
+    """An inspect session (OPEN ... CLOSE) over a named dataset or an
+    expression; `args` holds what OPEN found."""
+
+    def __init__(self, fid, name=None, expression=None):
+        self.fid = fid
+        self.diag = Diagnostic()
+        self._name = name.encode() if name is not None else None
+        self._expr = expression.encode() if expression is not None else None
+        self.args = InspectArgs(action=INSPECT_OPEN, name=self._name, expression=self._expr,
+                                diag=ctypes.pointer(self.diag))
+        self.expression = expression
+
+    def __enter__(self):
+        what = f"cannot open '{self._name.decode()}'" if self._name else "cannot evaluate"
+        errors = _call(self.fid, OP_INSPECT, self.args, what)
+        if errors:
+            raise Error(errors, self.diag.line, self.diag.column, self.expression)
+        return self
+
+    def __exit__(self, *exc):
+        if self.args.handle:
+            self.args.action = INSPECT_CLOSE
+            _call(self.fid, OP_INSPECT, self.args, "close")
+            self.args.handle = None
+        return False
+
+    @property
+    def is_virtual(self):
+        return bool(self.args.is_virtual)
+
+    @property
+    def dtype(self):
+        return self.args.dtype.decode()
+
+    @property
+    def shape(self):
+        return _shape(self.args.rank, self.args.dims)
+
+    def describe(self, dot=False):
+        """DESCRIBE: the text (or DOT) of the session."""
+        self.args.action = INSPECT_DESCRIBE
+        self.args.dot = 1 if dot else 0
+        errors = _call(self.fid, OP_INSPECT, self.args, "cannot describe")
+        if errors:
+            raise Error(errors)
+        text = ctypes.string_at(self.args.text).decode("utf-8", "replace")
+        _lib().H5free_memory(self.args.text)
+        self.args.text = None
+        return text
+
+    def read(self, start, count, out):
+        """READ the box start/count into the C-contiguous array `out`."""
+        rank = self.args.rank
+        c_start, c_count = (hsize_t * max(rank, 1))(*start), (hsize_t * max(rank, 1))(*count)
+        self.args.action = INSPECT_READ
+        self.args.start = ctypes.cast(c_start, ctypes.POINTER(hsize_t))
+        self.args.count = ctypes.cast(c_count, ctypes.POINTER(hsize_t))
+        self.args.stride = None
+        self.args.buf = out.ctypes.data
+        errors = _call(self.fid, OP_INSPECT, self.args, "evaluation failed")
+        if errors:
+            raise Error(errors)
+
+
+def _dataset_names(fid_obj):
+    """Paths of every dataset in the file, in name order (no dataset is
+    opened, so broken virtual ones are listed too)."""
+    names = []
+
+    def visit(name, info):
+        if info.type == h5py.h5o.TYPE_DATASET:
+            names.append("/" + name.decode())
+
+    h5py.h5o.visit(fid_obj, visit, info=True)
+    return names
+
+
+# ---------------------------------------------------------------------------
+# The API
+
+
+def define(where, name, expression, chunks=None, overwrite=False):
+    """Define the virtual dataset `name` (relative to the h5py File or Group
+    `where`; groups created as needed) as `expression`, as `h5lazy define`
+    does. `chunks`: the evaluation chunk per axis (default: that of an
+    operand with the result's shape, else ~1 MiB blocks). `overwrite`
+    replaces an existing virtual dataset (stored data is never replaced).
+    Returns a Definition(name, dtype, shape); raises Error."""
+    fid = _file_id(where)
+    base = "" if name.startswith("/") or where.name in (None, "/") else where.name
+    path = f"{base}/{name.lstrip('/')}"
+    chunk_list = [int(c) for c in chunks] if chunks is not None else []
+    c_chunks = (hsize_t * max(len(chunk_list), 1))(*chunk_list)
+    diag = Diagnostic()
+    args = DefineArgs(name=path.encode(), expression=expression.encode(), nchunks=len(chunk_list),
+                      chunks=ctypes.cast(c_chunks, ctypes.POINTER(hsize_t)),
+                      overwrite=1 if overwrite else 0, diag=ctypes.pointer(diag))
+    with _phil():
+        _require_connector(fid)
+        errors = _call(fid, OP_DEFINE, args, f"cannot define '{path}'")
+    if errors:
+        raise Error(errors, diag.line, diag.column, expression)
+    return Definition(path, np.dtype(args.dtype.decode()), _shape(args.rank, args.dims))
+
+
+def show(file, name=None, dot=False):
+    """What the virtual dataset `name` is (every virtual dataset of the file
+    when None), as `h5lazy show` prints it: expression, result, graph,
+    operands and reads per evaluation chunk; Graphviz DOT with dot=True
+    (one digraph per dataset). Datasets are separated by one blank line.
+    Raises Error for a stored dataset or one that cannot be evaluated; with
+    name=None the error lists every failure and its `text` attribute holds
+    what could be shown."""
+    fid = _file_id(file)
+    with _phil():
+        _require_connector(fid)
+        names = [name] if name is not None else _dataset_names(file.file.id)
+        texts, failures = [], []
+        for n in names:
+            try:
+                with _Session(fid, name=n) as s:
+                    if not s.is_virtual:
+                        if name is not None:
+                            raise Error([f"'{n}' is a stored dataset, not a virtual one"])
+                        continue
+                    texts.append(s.describe(dot=dot))
+            except Error as e:
+                if name is not None:
+                    raise
+                failures.extend(e.messages)
+    text = ("" if dot else "\n").join(texts)
+    if failures:
+        err = Error(failures)
+        err.text = text
+        raise err
+    return text
+
+
+def check(file):
+    """Check every virtual dataset of the file as `h5lazy check` does: its
+    definition parses, its operands exist with the types and shapes that
+    give what it was defined as, no cycles. Returns CheckResult(name, ok,
+    message) per virtual dataset, in name order; message is the type and
+    shape when ok ('float64 (4, 6)'), else h5lazy's reason."""
+    fid = _file_id(file)
+    results = []
+    with _phil():
+        _require_connector(fid)
+        for n in _dataset_names(file.file.id):
+            try:
+                with _Session(fid, name=n) as s:
+                    if s.is_virtual:
+                        results.append(CheckResult(n, True, _shape_text(s.dtype, s.shape)))
+            except Error as e:
+                results.append(CheckResult(n, False, "\n".join(e.messages)))
+    return results
+
+
+def _index_text(selection):
+    """numpy indexing (an index, a slice, Ellipsis, None or a tuple of them;
+    or the text '[...]') as h5lazy's indexing text."""
+    if isinstance(selection, str):
+        text = selection.strip()
+        return text if text.startswith("[") else f"[{text}]"
+    items = selection if isinstance(selection, tuple) else (selection,)
+    parts = []
+    for item in items:
+        if item is Ellipsis:
+            parts.append("...")
+        elif item is None:
+            parts.append("None")
+        elif isinstance(item, slice):
+            parts.append(":".join("" if v is None else str(int(v))
+                                  for v in (item.start, item.stop, item.step)))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            parts.append(str(int(item)))
+        else:
+            raise TypeError(f"selection items must be ints, slices, Ellipsis or None, got {item!r}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def evaluate(file, expression, selection=None):
+    """Evaluate `expression` over the file's datasets (operands resolved
+    from the root group) and return it as a numpy array (0-d for a scalar
+    result). `selection` is numpy indexing (``np.s_[0:10, ::-2]``, an int,
+    ...) or its text ('[0:10, ::-2]'); only that part is computed and read,
+    as with `h5lazy eval --slice`. Raises Error."""
+    fid = _file_id(file)
+    text = expression if selection is None else f"({expression}){_index_text(selection)}"
+    with _phil():
+        _require_connector(fid)
+        with _Session(fid, expression=text) as s:
+            out = np.empty(s.shape, dtype=np.dtype(s.dtype))
+            if out.size:
+                _read_pieces(s, out)
+    return out
+
+
+def _read_pieces(session, out):
+    """READ the whole result into `out`, in pieces along the first axis of
+    at most PIECE_BYTES each."""
+    shape = out.shape
+    if not shape:
+        session.read((), (), out)
+        return
+    row = out[0:1].nbytes or 1
+    step = max(1, PIECE_BYTES // row)
+    for first in range(0, shape[0], step):
+        n = min(step, shape[0] - first)
+        piece = np.empty((n,) + shape[1:], dtype=out.dtype)
+        session.read((first,) + (0,) * (len(shape) - 1), (n,) + shape[1:], piece)
+        out[first:first + n] = piece
+
+
+_VOL_ID = None
+
+
+def _connector_id():
+    """The h5lazy connector's identifier, registered (loaded) once."""
+    global _VOL_ID
+    if _VOL_ID is None:
+        vol = _lib().H5VLregister_connector_by_name(CONNECTOR_NAME.encode(), 0)
+        if vol < 0:
+            raise Error(_error_messages("cannot load the h5lazy VOL connector (libh5lazy_vol.so) "
+                                        "from HDF5_PLUGIN_PATH"))
+        _VOL_ID = vol  # kept for the life of the process, as the h5lazy command does
+    return _VOL_ID
+
+
+def open_file(path, mode="r", plugin_path=None, **settings):
+    """Open `path` with h5py through the h5lazy connector, whatever
+    HDF5_VOL_CONNECTOR says: mode 'r', 'r+' or 'a' ('a' creates a missing
+    file, 'w' truncates). `settings` are the connector's info keys
+    (memory='256MiB', threads=2, cache='0', files='below', under_vol=0...).
+    `plugin_path`: a directory holding libh5lazy_vol.so, when
+    HDF5_PLUGIN_PATH does not name it. Returns an h5py.File."""
+    lib = _lib()
+    with _phil():
+        if plugin_path is not None:
+            lib.H5PLappend(os.fsencode(plugin_path))
+        vol = _connector_id()
+        info_text = ";".join(f"{k}={v}" for k, v in settings.items())
+        info = ctypes.c_void_p()
+        if info_text and lib.H5VLconnector_str_to_info(info_text.encode(), vol, ctypes.byref(info)) < 0:
+            raise Error(_error_messages("bad connector settings"))
+        fapl = lib.H5Pcreate(_global_hid("H5P_CLS_FILE_ACCESS_ID_g"))
+        status = lib.H5Pset_vol(fapl, vol, info) if fapl >= 0 else -1
+        if info:
+            lib.H5VLfree_connector_info(vol, info)
+        if status < 0:
+            raise Error(_error_messages("cannot set up file access"))
+        plist = h5py.h5p.PropFAID(fapl)  # owns fapl from here on
+    name = os.fsencode(path)
+    exists = os.path.exists(path)
+    if mode == "r":
+        fid = h5py.h5f.open(name, h5py.h5f.ACC_RDONLY, fapl=plist)
+    elif mode == "r+" or (mode == "a" and exists):
+        fid = h5py.h5f.open(name, h5py.h5f.ACC_RDWR, fapl=plist)
+    elif mode in ("a", "w", "x", "w-"):
+        flags = h5py.h5f.ACC_TRUNC if mode == "w" else h5py.h5f.ACC_EXCL
+        fid = h5py.h5f.create(name, flags, fapl=plist)
+    else:
+        raise ValueError(f"mode must be 'r', 'r+', 'a', 'w' or 'x', got {mode!r}")
+    return h5py.File(fid)
