@@ -138,8 +138,12 @@ slice_bounds(binder *b, const lz_ast *s, int64_t n, int64_t *start, int64_t *ste
             hi = x;
     }
     int64_t len = st > 0 ? (hi > lo ? (hi - lo - 1) / st + 1 : 0) : (lo > hi ? (lo - hi - 1) / (-st) + 1 : 0);
-    *start = lo;
-    *step = st;
+    /* A slice of one element or none has no use for its step (nor, empty,
+     * for its start): 1 (and 0) keep every view step within its input's
+     * extent, so composed views, whose steps multiply, cannot overflow:
+     * a[::10**10][::10**10] is a[0:1]. */
+    *start = len ? lo : 0;
+    *step = len > 1 ? st : 1;
     *count = len;
     return LZ_OK;
 }

@@ -1,7 +1,9 @@
 /* lz_estimate.c — what evaluating a box would read, without reading: the
  * elements of each source, following the same box mapping as evaluation
  * (lz_eval.h). Kept results (the cache) and shared reads are not counted,
- * so it is what a first read of the box costs at most. */
+ * so it is what a first read of the box costs at most, but for one thing:
+ * a box too large for one piece (half the memory budget) reads the
+ * operands it broadcasts once per piece, and this counts them once. */
 #include "lz_eval.h"
 #include "lz_vm.h"
 

@@ -219,12 +219,14 @@ lz_view_input_box(const lz_node *n, const lz_box *box, lz_box *ib, bool *flip)
             continue;
         }
         int64_t s = v->start[k] + v->step[k] * box->start[k];
-        int64_t d = v->step[k] * box->step[k];
-        if (d == 0 || c == 1) { /* one input index, repeated if broadcast */
+        /* One input index, repeated if broadcast. Tested before the steps
+         * multiply: the step of a box of one element may be any size. */
+        if (c == 1 || v->step[k] == 0) {
             ib->start[a] = s;
             direct = direct && c == 1;
             continue;
         }
+        int64_t d = v->step[k] * box->step[k]; /* |d| * (c - 1) < the input's extent */
         if (d > 0) {
             ib->start[a] = s;
             ib->step[a] = d;
@@ -477,7 +479,10 @@ node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
 /* Cut `box` into C-order pieces of at most max_elems elements whose runs
  * along the cut axis start and end on the grid of that axis (when it has
  * one and the box's step there is 1): a piece then covers whole chunks and
- * no chunk is read by two pieces. */
+ * no chunk is read by two pieces. A run that already spans the whole axis
+ * is not cut: one piece reads every chunk once anyway, and every extra
+ * piece reads again the operands it broadcasts (more than
+ * lz_graph_estimate_reads says: a + u, u of shape (1, 4) against (3, 4)). */
 typedef struct planner {
     lz_box_pieces it;       /* the plain cut */
     int64_t grid;           /* grid along it.axis, or 0 */
@@ -489,7 +494,8 @@ planner_init(planner *p, const lz_box *box, int64_t max_elems, const int64_t *gr
     lz_box_pieces_init(&p->it, box, max_elems);
     p->grid = 0;
     int a = p->it.axis;
-    if (a >= 0 && !p->it.done && grid[a] > 1 && box->step[a] == 1 && p->it.run >= grid[a]) {
+    if (a >= 0 && !p->it.done && grid[a] > 1 && box->step[a] == 1 && p->it.run >= grid[a] &&
+        p->it.run < box->count[a]) {
         p->grid = grid[a];
         p->it.run -= p->it.run % grid[a];
     }

@@ -280,16 +280,21 @@ fold_one_f(red_state *s, int64_t o, double x, int64_t r)
 static void
 fold_vector_f(red_state *s, int64_t o0, const double *x, int64_t m, int64_t r)
 {
-    double *v = s->v.f + o0, *c = s->comp + o0;
+    /* v.f and comp are offset only where the operation has them: count,
+     * any, all have neither, prod no comp (state_arrays), and NULL + o0 is
+     * undefined. */
     if (!s->skipna) {
         switch (s->op) {
         case LZ_RED_SUM:
-        case LZ_RED_MEAN:
+        case LZ_RED_MEAN: {
+            double *v = s->v.f + o0, *c = s->comp + o0;
             for (int64_t j = 0; j < m; j++)
                 add_compensated(&v[j], &c[j], x[j]);
             return;
+        }
         case LZ_RED_VAR:
         case LZ_RED_STD: {
+            double *v = s->v.f + o0, *c = s->comp + o0;
             double inv = 1.0 / (double)(r + 1); /* every output gains its (r+1)-th element */
             for (int64_t j = 0; j < m; j++) {
                 double delta = x[j] - v[j];
@@ -298,10 +303,12 @@ fold_vector_f(red_state *s, int64_t o0, const double *x, int64_t m, int64_t r)
             }
             return;
         }
-        case LZ_RED_PROD:
+        case LZ_RED_PROD: {
+            double *v = s->v.f + o0;
             for (int64_t j = 0; j < m; j++)
                 v[j] *= x[j];
             return;
+        }
         default:
             break;
         }

@@ -10,12 +10,13 @@ enum { D0 = 6, D1 = 5, D2 = 4 };
 static double ddata[D0 * D1 * D2];
 
 /* The estimate for `box` equals what evaluating it reads (no cache: a
- * fresh graph per box). */
+ * fresh graph per box), x chunked by `chunk0` rows (0: no chunks). */
 static void
-check_estimate(const char *text, const lz_box *box, int64_t want)
+check_estimate(const char *text, const lz_box *box, int64_t chunk0, int64_t want)
 {
     counting c;
     counting_init(&c, 3, (int64_t[]){D0, D1, D2}, ddata);
+    c.src.chunk[0] = chunk0;
     bound b;
     CU_ASSERT_EQUAL_FATAL(bind_text(&b, text, &c, 1, 0), LZ_OK);
     CU_ASSERT_EQUAL_FATAL(lz_graph_source_count(b.graph), 1);
@@ -40,16 +41,20 @@ test_estimates(void)
     for (int i = 0; i < D0 * D1 * D2; i++)
         ddata[i] = i % 7;
     lz_box rows = {.rank = 3, .start = {2, 0, 0}, .count = {2, D1, D2}, .step = {1, 1, 1}};
-    check_estimate("x * 2 + 1", &rows, 2 * D1 * D2);
+    check_estimate("x * 2 + 1", &rows, 0, 2 * D1 * D2);
     /* the rows, and the whole of x for the mean of their columns */
-    check_estimate("x - mean(x, axis=0)", &rows, 2 * D1 * D2 + D0 * D1 * D2);
+    check_estimate("x - mean(x, axis=0)", &rows, 0, 2 * D1 * D2 + D0 * D1 * D2);
     lz_box col = {.rank = 2, .start = {1, 2}, .count = {2, 1}, .step = {2, 1}};
-    check_estimate("sum(x, axis=0)", &col, 2 * D0);
+    check_estimate("sum(x, axis=0)", &col, 0, 2 * D0);
     /* a concat box across the join reads a row of each part */
     lz_box across = {.rank = 3, .start = {D0 - 1, 0, 0}, .count = {2, D1, D2}, .step = {1, 1, 1}};
-    check_estimate("concat([x, x[::-1]], axis=0)", &across, 2 * D1 * D2);
+    check_estimate("concat([x, x[::-1]], axis=0)", &across, 0, 2 * D1 * D2);
     lz_box one = {.rank = 2, .start = {2, 1}, .count = {1, 1}, .step = {1, 1}};
-    check_estimate("x[::2, 1, ::-1]", &one, 1);
+    check_estimate("x[::2, 1, ::-1]", &one, 0, 1);
+    /* A box that fits one piece is one piece, whatever the chunks: cut on
+     * the grid it read the broadcast row once per piece. */
+    lz_box whole = {.rank = 3, .count = {D0, D1, D2}, .step = {1, 1, 1}};
+    check_estimate("x + x[:1]", &whole, 2, D0 * D1 * D2 + D1 * D2);
 }
 
 static void

@@ -50,6 +50,29 @@ test_slices_compose_into_one_box(void)
     unbind(&b);
 }
 
+/* Steps multiply when slices compose; a slice of one element keeps none,
+ * so huge steps neither overflow nor reach the source. */
+static void
+test_one_element_slices_drop_their_step(void)
+{
+    fill();
+    counting c;
+    counting_init(&c, 3, (int64_t[]){A0, A1, A2}, adata);
+    bound b;
+    CU_ASSERT_EQUAL_FATAL(bind_text(&b, "x[::10**10][::10**10, 5:][:, ::-10**18, ::10**17]", &c, 1, 0), LZ_OK);
+    CU_ASSERT(lz_graph_shape(b.graph)[0] == 1 && lz_graph_shape(b.graph)[1] == 1 &&
+              lz_graph_shape(b.graph)[2] == 1);
+    double out[1];
+    CU_ASSERT_EQUAL(eval_all(&b, out), LZ_OK);
+    CU_ASSERT_EQUAL(out[0], a_at(0, 6, 0));
+    /* A box of one element, of any step. */
+    lz_box one = {.rank = 3, .count = {1, 1, 1}, .step = {INT64_MAX, INT64_MAX, INT64_MAX}};
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &one, out), LZ_OK);
+    CU_ASSERT_EQUAL(out[0], a_at(0, 6, 0));
+    CU_ASSERT(c.last.step[0] == 1 && c.last.step[1] == 1 && c.last.step[2] == 1);
+    unbind(&b);
+}
+
 static void
 test_index_forms(void)
 {
@@ -198,6 +221,7 @@ register_shape_suite(void)
 {
     CU_pSuite s = CU_add_suite("shapes", NULL, NULL);
     CU_add_test(s, "slices of slices are one strided read", test_slices_compose_into_one_box);
+    CU_add_test(s, "one-element slices drop their step", test_one_element_slices_drop_their_step);
     CU_add_test(s, "ellipsis, None, negative index, transpose, squeeze", test_index_forms);
     CU_add_test(s, "broadcast_to reads once", test_broadcast_to);
     CU_add_test(s, "concat reads only the inputs a box meets", test_concat_touches_only_what_it_needs);
