@@ -102,12 +102,26 @@ bind_reduce_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st)
         return 1;
     if (spread && args.kw[2] && (*st = arg_int(b, args.kw[2], "ddof", &r->ddof)))
         return 1;
-    /* numpy refuses these on empty input (no identity, nothing to point at). */
+    /* The elements each output folds: their count must fit in 64 bits (the
+     * evaluator indexes them, argmin answers with one) unless an axis is
+     * empty, which makes it 0 whatever the others. */
     int64_t reduced = 1;
-    for (int k = 0; k < x->rank; k++)
-        if (r->axis[k])
-            reduced *= x->shape[k];
-    if (reduced == 0 && (op == LZ_RED_MIN || op == LZ_RED_MAX || arg)) {
+    bool too_many = false, empty = false;
+    for (int k = 0; k < x->rank; k++) {
+        if (r->axis[k]) {
+            too_many |= __builtin_mul_overflow(reduced, x->shape[k], &reduced);
+            empty |= x->shape[k] == 0;
+        }
+    }
+    if (too_many && !empty) {
+        *st = bind_fail(b, call, LZ_ELIMIT,
+                        "%s() would reduce more than 2^63 elements into each result: their count does not fit "
+                        "in 64 bits",
+                        call->text);
+        return 1;
+    }
+    /* numpy refuses these on empty input (no identity, nothing to point at). */
+    if (empty && (op == LZ_RED_MIN || op == LZ_RED_MAX || arg)) {
         *st = bind_fail(b, call, LZ_EVALUE,
                         arg ? "attempt to get %s of an empty sequence"
                             : "zero-size array to reduction operation %s which has no identity",

@@ -595,8 +595,9 @@ lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, cons
     for (int a = x->rank - 1; a >= 0; a--) {
         job.ostride[a] = red->axis[a] ? 0 : os;
         job.rstride[a] = red->axis[a] ? rs : 0;
-        if (red->axis[a])
-            rs *= x->shape[a];
+        if (red->axis[a]) /* wraps only when another reduced axis is empty (binding refuses
+                             * more than 2^63 elements), and that axis makes it 0 */
+            __builtin_mul_overflow(rs, x->shape[a], &rs);
         else
             os *= ibox.count[a];
     }

@@ -458,6 +458,27 @@ test_one_pass_for_many(void)
     lz_ctx_free(ctx);
 }
 
+/* The count of elements one output folds must fit in 64 bits; an empty
+ * reduced axis makes it 0 whatever the others. */
+static void
+test_more_than_2_63_elements_refused(void)
+{
+    double x[4] = {1, 2, 3, 4}, out[1];
+    test_array a = {LZ_FLOAT64, 1, {4}, x};
+    lz_error err;
+    static const char *const refused[] = {"sum(broadcast_to(a[0], (2**62, 2**62)))",
+                                          "argmax(broadcast_to(a[1], (2**62, 4, 2**62)))",
+                                          "min(broadcast_to(a, (2**62, 2**62, 4)), axis=(0, 1))"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        CU_ASSERT_EQUAL(eval_full(refused[i], &a, 1, 0, out, NULL, &err), LZ_ELIMIT);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "more than 2^63 elements"));
+    }
+    CU_ASSERT_EQUAL(eval_full("sum(broadcast_to(a[0], (2**62, 0, 2**62)))", &a, 1, 0, out, NULL, &err), LZ_OK);
+    CU_ASSERT_EQUAL(out[0], 0.0);
+    CU_ASSERT_EQUAL(eval_full("min(broadcast_to(a[0], (2**62, 2**62, 0)))", &a, 1, 0, out, NULL, &err), LZ_EVALUE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "zero-size array"));
+}
+
 void
 register_reduce_suite(void)
 {
@@ -472,4 +493,5 @@ register_reduce_suite(void)
     CU_add_test(s, "mean and std of one input in one scan", test_one_pass_for_many);
     CU_add_test(s, "common subexpressions of several expressions merged", test_common_subexpressions_merged);
     CU_add_test(s, "reductions inside expressions are computed once", test_reductions_inside_are_computed_once);
+    CU_add_test(s, "more than 2^63 reduced elements refused", test_more_than_2_63_elements_refused);
 }
