@@ -22,29 +22,16 @@ deps=$build/deps
 jobs=${H5LAZY_JOBS:-$(nproc)}
 mkdir -p "$deps"
 
-say() { printf '\033[1m[deps]\033[0m %s\n' "$*" >&2; }
-die() { printf '[deps] error: %s\n' "$*" >&2; exit 1; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null; then sudo "$@"
-    else die "need root (or sudo) to run: $*"; fi
-}
+tag=deps
+# shellcheck source=scripts/lib.sh
+. "$repo/scripts/lib.sh"
 
 # --- 1. Debian packages -----------------------------------------------------
 # dpkg-dev: apt-get source; python3-dev: headers for building h5py;
 # valgrind: leak checks in the test suite.
 packages=(gcc g++ make cmake ninja-build pkg-config dpkg-dev libcunit1-dev zlib1g-dev
           python3 python3-venv python3-dev valgrind ca-certificates)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_debian_packages "${packages[@]}"
 
 # --- 2. HDF5 >= 1.14 --------------------------------------------------------
 # Ask CMake (cmake/h5lazy_hdf5.cmake, the same logic the build uses) which HDF5
