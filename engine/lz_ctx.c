@@ -119,7 +119,26 @@ lz_ctx_vfail(lz_ctx *ctx, lz_status code, int line, int column, const char *fmt,
     ctx->error.code = code;
     ctx->error.line = line;
     ctx->error.column = column;
-    vsnprintf(ctx->error.message, sizeof ctx->error.message, fmt, ap);
+    char *message = ctx->error.message;
+    const size_t room = sizeof ctx->error.message;
+    va_list again;
+    va_copy(again, ap);
+    int len = vsnprintf(message, room, fmt, ap);
+    /* Too long (a long dataset name or path quoted in it): keep the head
+     * and the tail, where the reason is, and cut the middle, on UTF-8
+     * character boundaries so the text stays decodable. */
+    char *whole = len >= (int)room ? malloc((size_t)len + 1) : NULL;
+    if (whole) {
+        vsnprintf(whole, (size_t)len + 1, fmt, again);
+        size_t head = room / 3, tail = (size_t)len - (room - 1 - head - 5); /* " ... ", NUL */
+        while (head > 0 && ((unsigned char)whole[head] & 0xc0) == 0x80)
+            head--;
+        while (((unsigned char)whole[tail] & 0xc0) == 0x80)
+            tail++;
+        snprintf(message, room, "%.*s ... %s", (int)head, whole, whole + tail);
+        free(whole);
+    }
+    va_end(again);
     return code;
 }
 

@@ -41,8 +41,9 @@ bool lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char
 
 /* ---- options (lzc_options.c) --------------------------------------------------- */
 
-/* "N,N,..." into chunks (positive, at most H5S_MAX_RANK); -1 if malformed. */
-int lzc_parse_chunks(const char *text, hsize_t *chunks, int *n);
+/* "N,N,..." into chunks (1 to 2^32 - 1 each, at most H5S_MAX_RANK); -1
+ * after saying what is wrong on stderr. */
+int lzc_parse_chunks(const char *prog, const char *text, hsize_t *chunks, int *n);
 /* After getopt_long returned '?' (with opterr = 0): say which option is
  * unknown or lacks its value, print the usage, return LZC_MISUSE. */
 int lzc_bad_option(const char *prog, char **argv, const char *usage);

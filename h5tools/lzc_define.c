@@ -48,11 +48,8 @@ lzc_define_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
         case 'c':
-            if (lzc_parse_chunks(optarg, chunks, &nchunks) < 0) {
-                fprintf(stderr, "%s: error: --chunks wants positive integers separated by commas, got '%s'\n",
-                        prog, optarg);
+            if (lzc_parse_chunks(prog, optarg, chunks, &nchunks) < 0)
                 return LZC_MISUSE;
-            }
             break;
         case 'o':
             overwrite = 1;

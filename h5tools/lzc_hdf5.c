@@ -64,22 +64,22 @@ lzc_connector_fapl(const char *prog, const char *info_text)
 }
 
 typedef struct collected {
-    hid_t h5lazy_class; /* our class id, looked up by name */
-    char ours[4][1100]; /* h5lazy frames, innermost first */
+    char *ours[4];   /* h5lazy frames, innermost first (strdup'd: any length) */
     int nours;
-    char innermost[1100]; /* the innermost frame of any class */
+    char *innermost; /* the innermost frame of any class */
 } collected;
 
 static herr_t
 collect(unsigned n, const H5E_error2_t *err, void *data)
 {
     collected *c = data;
+    const char *desc = err->desc ? err->desc : "";
     if (n == 0)
-        snprintf(c->innermost, sizeof c->innermost, "%s", err->desc ? err->desc : "");
+        c->innermost = strdup(desc);
     char cls[64] = "";
     H5Eget_class_name(err->cls_id, cls, sizeof cls);
     if (strcmp(cls, "h5lazy") == 0 && c->nours < 4)
-        snprintf(c->ours[c->nours++], sizeof c->ours[0], "%s", err->desc ? err->desc : "");
+        c->ours[c->nours++] = strdup(desc);
     return 0;
 }
 
@@ -95,12 +95,15 @@ lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *diag, 
     H5Eclose_stack(stack);
     if (c.nours > 0) {
         for (int i = c.nours - 1; i >= 0; i--)
-            fprintf(stderr, "%s: error: %s\n", prog, c.ours[i]);
-    } else if (c.innermost[0]) {
+            fprintf(stderr, "%s: error: %s\n", prog, c.ours[i] ? c.ours[i] : "(out of memory)");
+    } else if (c.innermost && c.innermost[0]) {
         fprintf(stderr, "%s: error: %s: %s\n", prog, what, c.innermost);
     } else {
         fprintf(stderr, "%s: error: %s\n", prog, what);
     }
+    for (int i = 0; i < c.nours; i++)
+        free(c.ours[i]);
+    free(c.innermost);
     if (diag && diag->column > 0 && expr) {
         /* The offending line of the expression, and a caret under the column. */
         const char *line = expr;

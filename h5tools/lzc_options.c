@@ -2,6 +2,7 @@
  * their checks: misuse (exit 2) is found here, before any file is opened. */
 #include "lzc.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +10,27 @@
 #include <sys/stat.h>
 
 int
-lzc_parse_chunks(const char *text, hsize_t *chunks, int *n)
+lzc_parse_chunks(const char *prog, const char *text, hsize_t *chunks, int *n)
 {
     *n = 0;
     const char *p = text;
     for (;;) {
         char *end;
+        errno = 0;
         long long v = strtoll(p, &end, 10);
-        if (end == p || v < 1 || *n >= H5S_MAX_RANK)
-            return -1;
+        /* HDF5 takes chunk extents up to 2^32 - 1. */
+        if (end == p || errno == ERANGE || v < 1 || v > 4294967295LL || *n >= H5S_MAX_RANK)
+            break;
         chunks[(*n)++] = (hsize_t)v;
         if (*end == '\0')
             return 0;
         if (*end != ',')
-            return -1;
+            break;
         p = end + 1; /* "2," ends in an empty extent: refused above */
     }
+    fprintf(stderr, "%s: error: --chunks wants integers from 1 to 4294967295 separated by commas, got '%s'\n",
+            prog, text);
+    return -1;
 }
 
 int
@@ -32,12 +38,7 @@ lzc_storage_option(const char *prog, int opt, const char *arg, lzc_storage *s)
 {
     switch (opt) {
     case 'c':
-        if (lzc_parse_chunks(arg, s->chunks, &s->nchunks) < 0) {
-            fprintf(stderr, "%s: error: --chunks wants positive integers separated by commas, got '%s'\n", prog,
-                    arg);
-            return -1;
-        }
-        return 0;
+        return lzc_parse_chunks(prog, arg, s->chunks, &s->nchunks);
     case 'z': {
         char *end;
         long level = strtol(arg, &end, 10);

@@ -45,7 +45,7 @@ typedef struct lzv_access {
     lzv_config config;  /* tunables from the connector info */
     hid_t under_fapl;   /* the user's FAPL with the under connector set */
     hid_t operand_fapl; /* for operand files: the default driver, the user's
-                           close degree and file locking, the under connector */
+                           close degree, file locking and connector (h5lazy) */
 } lzv_access;
 
 typedef struct lzv_vdset lzv_vdset;
@@ -84,8 +84,8 @@ unsigned long lzv_data_generation(void);
 /* ---- objects (lzv_wrap.c) --------------------------------------------------- */
 
 /* A new access context owning `under_fapl`, with one reference; NULL on
- * failure (the FAPL is then closed). */
-lzv_access *lzv_access_new(hid_t under_fapl, const lzv_config *config);
+ * failure (the FAPL is then closed). fapl_id is the user's (h5lazy's). */
+lzv_access *lzv_access_new(hid_t fapl_id, hid_t under_fapl, const lzv_config *config);
 lzv_access *lzv_access_ref(lzv_access *access);
 void lzv_access_unref(lzv_access *access);
 
@@ -134,6 +134,16 @@ void lzv_stack_restore(hid_t saved);
  * of nested public calls (opening an operand file), whose dozens of frames
  * would otherwise fill HDF5's 32-frame stack and crowd out ours. */
 void lzv_stack_keep_cause(void);
+/* Merge a saved stack holding the cause of the error just pushed (the
+ * current stack) into the current stack, and release it. h5py quotes the
+ * innermost frame, which must be the most specific of ours: a cause from
+ * the under connector goes above our sentence, which then names the
+ * virtual dataset and operand; a cause that is already ours (a nested
+ * virtual dataset's reason) stays below. */
+void lzv_stack_add_cause(hid_t cause);
+/* Copy the innermost frame's description into buf ("" if the stack is
+ * empty), leaving the stack as it was. */
+void lzv_stack_innermost(char *buf, size_t size);
 
 /* ---- optional operations (lzv_plugin.c) --------------------------------- */
 

@@ -2,6 +2,7 @@
 #include "lzv_binding.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 herr_t
@@ -20,14 +21,22 @@ lzv_binding_open(lzv_obj *file, const char *name, const char *expression, const 
         return -1;
     /* The dataset heads the chain: an operand whose definition uses it (an
      * overwrite that would close a loop) is a cycle. */
-    char self_path[1100];
-    snprintf(self_path, sizeof self_path, "%s%s", name[0] == '/' ? "" : "/", name);
-    lzv_chain self = {0, self_path, NULL, 1};
-    if (lzv_object_identity(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
+    size_t len = strlen(name) + 2;
+    char *self_path = malloc(len);
+    if (!self_path) {
+        lz_ctx_fail(b->ctx, LZ_ENOMEM, 0, 0, "out of memory");
         return -1;
-    b->place.chain = &self;
-    herr_t opened = lzv_operands_open(&b->place, b->expr, name, dxpl_id, b->ctx, &b->failed_stack, &b->ops);
-    b->place.chain = NULL; /* `self` lives only for the binding */
+    }
+    snprintf(self_path, len, "%s%s", name[0] == '/' ? "" : "/", name);
+    unsigned nested_uses = 0;
+    lzv_chain self = {0, self_path, NULL, 1, &nested_uses};
+    herr_t opened = -1;
+    if (lzv_object_identity(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno, NULL) >= 0) {
+        b->place.chain = &self;
+        opened = lzv_operands_open(&b->place, b->expr, name, dxpl_id, b->ctx, &b->failed_stack, &b->ops);
+        b->place.chain = NULL; /* `self` lives only for the binding */
+    }
+    free(self_path);
     if (opened < 0)
         return -1;
     b->nops = lz_expr_operand_count(b->expr);

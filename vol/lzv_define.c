@@ -7,6 +7,7 @@
 #include "lzv_format.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const H5VL_loc_params_t self_file = {.obj_type = H5I_FILE, .type = H5VL_OBJECT_BY_SELF};
@@ -57,13 +58,12 @@ choose_chunks(h5lazy_define_args_t *a, const lz_graph *g, const lzv_operand *ops
             report_text(a, LZ_EVALUE, msg);
             return -1;
         }
-        for (int k = 0; k < rank; k++) {
-            if (a->chunks[k] < 1) {
-                report_text(a, LZ_EVALUE, "chunk extents must be at least 1");
-                return -1;
-            }
-            chunks[k] = a->chunks[k];
+        char why[160];
+        if (!lzv_chunks_valid(rank, dims, lz_dtype_size(lz_graph_dtype(g)), a->chunks, why, sizeof why)) {
+            report_text(a, LZ_EVALUE, why);
+            return -1;
         }
+        memcpy(chunks, a->chunks, (size_t)rank * sizeof *chunks);
         return 0;
     }
     for (size_t i = 0; i < nops; i++) {
@@ -94,7 +94,10 @@ link_exists(lzv_obj *file, const char *path, hid_t dxpl_id)
     by_name.loc_data.loc_by_name.lapl_id = H5P_LINK_ACCESS_DEFAULT;
     H5VL_link_specific_args_t args = {.op_type = H5VL_LINK_EXISTS};
     args.args.exists.exists = &exists;
-    if (H5VLlink_specific(file->under_object, &by_name, file->under_vol_id, &args, dxpl_id, NULL) < 0) {
+    herr_t st;
+    H5E_BEGIN_TRY { st = H5VLlink_specific(file->under_object, &by_name, file->under_vol_id, &args, dxpl_id, NULL); }
+    H5E_END_TRY
+    if (st < 0) {
         H5Eclear2(H5E_DEFAULT);
         return false;
     }
@@ -107,27 +110,29 @@ link_exists(lzv_obj *file, const char *path, hid_t dxpl_id)
 static herr_t
 create_parents(lzv_obj *file, const char *name, hid_t dxpl_id)
 {
-    char path[1024];
-    size_t len = strlen(name);
-    if (len >= sizeof path) {
-        LZV_ERROR(LZ_ELIMIT, "cannot define '%s': the name is longer than %zu bytes", name, sizeof path - 1);
+    char *path = strdup(name); /* HDF5 names have no length limit */
+    if (!path) {
+        LZV_ERROR(LZ_ENOMEM, "cannot define '%s': out of memory", name);
         return -1;
     }
-    for (size_t i = 1; i < len; i++) {
+    herr_t ret = 0;
+    for (size_t i = 1; name[i] && ret == 0; i++) {
         if (name[i] != '/')
             continue;
-        memcpy(path, name, i);
         path[i] = '\0';
-        if (link_exists(file, path, dxpl_id))
-            continue;
-        void *g = H5VLgroup_create(file->under_object, &self_file, file->under_vol_id, path, H5P_LINK_CREATE_DEFAULT,
-                                   H5P_GROUP_CREATE_DEFAULT, H5P_GROUP_ACCESS_DEFAULT, dxpl_id, NULL);
-        if (!g || H5VLgroup_close(g, file->under_vol_id, dxpl_id, NULL) < 0) {
-            LZV_ERROR(LZ_ESOURCE, "cannot define '%s': group '%s' cannot be created", name, path);
-            return -1;
+        if (!link_exists(file, path, dxpl_id)) {
+            void *g = H5VLgroup_create(file->under_object, &self_file, file->under_vol_id, path,
+                                       H5P_LINK_CREATE_DEFAULT, H5P_GROUP_CREATE_DEFAULT, H5P_GROUP_ACCESS_DEFAULT,
+                                       dxpl_id, NULL);
+            if (!g || H5VLgroup_close(g, file->under_vol_id, dxpl_id, NULL) < 0) {
+                LZV_ERROR(LZ_ESOURCE, "cannot define '%s': group '%s' cannot be created", name, path);
+                ret = -1;
+            }
         }
+        path[i] = '/';
     }
-    return 0;
+    free(path);
+    return ret;
 }
 
 static herr_t

@@ -2,6 +2,7 @@
  * under connector, and datatype mapping. */
 #include "lzv_format.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,33 @@ lzv_default_chunks(int rank, const hsize_t *dims, lz_dtype dtype, hsize_t *chunk
     }
 }
 
+bool
+lzv_chunks_valid(int rank, const hsize_t *dims, size_t elem_size, const hsize_t *chunks, char *why, size_t size)
+{
+    const hsize_t limit = ((hsize_t)1 << 32) - 1; /* HDF5's largest chunk extent, and chunk bytes */
+    hsize_t bytes = elem_size;
+    for (int k = 0; k < rank; k++) {
+        hsize_t most = dims[k] ? dims[k] : 1;
+        if (chunks[k] < 1 || chunks[k] > most) {
+            snprintf(why, size, "chunk extent %llu of axis %d is not between 1 and the axis' extent %llu",
+                     (unsigned long long)chunks[k], k, (unsigned long long)most);
+            return false;
+        }
+        if (chunks[k] > limit) {
+            snprintf(why, size, "chunk extent %llu of axis %d is above HDF5's limit of %llu",
+                     (unsigned long long)chunks[k], k, (unsigned long long)limit);
+            return false;
+        }
+        bytes *= chunks[k]; /* both factors below 2^32: no overflow */
+        if (bytes > limit) {
+            snprintf(why, size, "a chunk of %llu bytes is above HDF5's limit of %llu bytes",
+                     (unsigned long long)bytes, (unsigned long long)limit);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- attributes through the under connector -------------------------------- */
 
 static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
@@ -183,142 +211,211 @@ lzv_definition_exists(void *under_dset, hid_t under_vol_id, hid_t dxpl_id)
     return exists ? has_placeholder_storage(under_dset, under_vol_id, dxpl_id) : 0;
 }
 
+/* The innermost description on the current stack, copied into why, and the
+ * stack cleared: the library's frames above it only repeat which call failed. */
+static void
+take_cause(char *why, size_t size, const char *prefix)
+{
+    char cause[400] = "";
+    lzv_stack_innermost(cause, sizeof cause);
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(why, size, "%s%s%s", prefix, cause[0] ? ": " : "", cause);
+}
+
+/* Open attribute `name`, which must exist, be of class `want` and hold
+ * exactly one value. Problems of the definition itself (missing, wrong
+ * class, an array) are described in why with nothing pushed; a failure of
+ * the under connector is described with its cause. */
 static void *
-attr_open(void *under_dset, hid_t under_vol_id, const char *name, hid_t dxpl_id)
+open_single_attr(void *under_dset, hid_t under_vol_id, const char *name, H5T_class_t want, hid_t dxpl_id,
+                 hid_t *ftype, char *why, size_t size)
 {
-    return H5VLattr_open(under_dset, &self_dataset, under_vol_id, name, H5P_ATTRIBUTE_ACCESS_DEFAULT,
-                         dxpl_id, NULL);
+    hbool_t exists = false;
+    H5VL_attr_specific_args_t ex = {.op_type = H5VL_ATTR_EXISTS};
+    ex.args.exists.name = name;
+    ex.args.exists.exists = &exists;
+    if (H5VLattr_specific(under_dset, &self_dataset, under_vol_id, &ex, dxpl_id, NULL) < 0) {
+        take_cause(why, size, "cannot be looked up");
+        return NULL;
+    }
+    if (!exists) {
+        snprintf(why, size, "is missing");
+        return NULL;
+    }
+    void *attr = H5VLattr_open(under_dset, &self_dataset, under_vol_id, name, H5P_ATTRIBUTE_ACCESS_DEFAULT,
+                               dxpl_id, NULL);
+    if (!attr) {
+        take_cause(why, size, "cannot be opened");
+        return NULL;
+    }
+    H5VL_attr_get_args_t targs = {.op_type = H5VL_ATTR_GET_TYPE};
+    H5VL_attr_get_args_t sargs = {.op_type = H5VL_ATTR_GET_SPACE};
+    *ftype = H5I_INVALID_HID;
+    hid_t space = H5I_INVALID_HID;
+    if (H5VLattr_get(attr, under_vol_id, &targs, dxpl_id, NULL) < 0 ||
+        H5VLattr_get(attr, under_vol_id, &sargs, dxpl_id, NULL) < 0) {
+        take_cause(why, size, "cannot be inspected");
+    } else {
+        *ftype = targs.args.get_type.type_id;
+        space = sargs.args.get_space.space_id;
+        hssize_t n = H5Sget_simple_extent_npoints(space);
+        if (H5Tget_class(*ftype) != want)
+            snprintf(why, size, "is not %s", want == H5T_STRING ? "a string" : "an integer");
+        else if (n != 1) /* an array would be read into room for one value */
+            snprintf(why, size, "holds %lld values, not one", (long long)n);
+        else
+            why[0] = '\0';
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (why[0]) {
+        if (*ftype >= 0)
+            H5Tclose(*ftype);
+        *ftype = H5I_INVALID_HID;
+        hid_t saved = lzv_stack_save();
+        H5VLattr_close(attr, under_vol_id, dxpl_id, NULL);
+        lzv_stack_restore(saved);
+        return NULL;
+    }
+    return attr;
 }
 
-static hid_t
-attr_get_id(void *attr, hid_t under_vol_id, H5VL_attr_get_t what, hid_t dxpl_id)
-{
-    H5VL_attr_get_args_t args = {.op_type = what};
-    if (H5VLattr_get(attr, under_vol_id, &args, dxpl_id, NULL) < 0)
-        return H5I_INVALID_HID;
-    return what == H5VL_ATTR_GET_TYPE ? args.args.get_type.type_id : args.args.get_space.space_id;
-}
-
-/* Read a scalar integer attribute. */
+/* Close what open_single_attr opened; on failure the cause goes into why. */
 static herr_t
-read_int_attr(void *under_dset, hid_t under_vol_id, const char *name, hid_t dxpl_id, int *value)
+close_single_attr(void *attr, hid_t ftype, hid_t under_vol_id, hid_t dxpl_id, herr_t ret, char *why,
+                  size_t size)
 {
-    void *attr = attr_open(under_dset, under_vol_id, name, dxpl_id);
-    if (!attr)
-        return -1;
-    herr_t ret = H5VLattr_read(attr, under_vol_id, H5T_NATIVE_INT, value, dxpl_id, NULL);
-    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
+    if (ret < 0 && !why[0])
+        take_cause(why, size, "cannot be read");
+    H5Tclose(ftype);
+    hid_t saved = lzv_stack_save();
     H5VLattr_close(attr, under_vol_id, dxpl_id, NULL);
     lzv_stack_restore(saved);
     return ret;
 }
 
-/* Read a string attribute, fixed or variable length, into malloc'd text. */
+/* Read a single integer attribute. */
 static herr_t
-read_string_attr(void *under_dset, hid_t under_vol_id, const char *name, hid_t dxpl_id, char **text)
+read_int_attr(void *under_dset, hid_t under_vol_id, const char *name, hid_t dxpl_id, long long *value,
+              char *why, size_t size)
 {
-    void *attr = attr_open(under_dset, under_vol_id, name, dxpl_id);
+    hid_t ftype;
+    void *attr = open_single_attr(under_dset, under_vol_id, name, H5T_INTEGER, dxpl_id, &ftype, why, size);
+    if (!attr)
+        return -1;
+    herr_t ret = H5VLattr_read(attr, under_vol_id, H5T_NATIVE_LLONG, value, dxpl_id, NULL);
+    return close_single_attr(attr, ftype, under_vol_id, dxpl_id, ret, why, size);
+}
+
+/* Read a single string attribute, fixed or variable length, into malloc'd
+ * text. */
+static herr_t
+read_string_attr(void *under_dset, hid_t under_vol_id, const char *name, hid_t dxpl_id, char **text, char *why,
+                 size_t size)
+{
+    hid_t ftype;
+    void *attr = open_single_attr(under_dset, under_vol_id, name, H5T_STRING, dxpl_id, &ftype, why, size);
     if (!attr)
         return -1;
     herr_t ret = -1;
-    hid_t ftype = attr_get_id(attr, under_vol_id, H5VL_ATTR_GET_TYPE, dxpl_id);
-    hid_t mtype = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    if (ftype < 0)
+    hid_t mtype = H5Tcopy(H5T_C_S1);
+    if (mtype < 0)
         goto done;
-    if (H5Tget_class(ftype) != H5T_STRING) {
-        LZV_ERROR(LZ_EVALUE, "attribute %s is not a string", name);
-        goto done;
-    }
-    mtype = H5Tcopy(H5T_C_S1);
     if (H5Tis_variable_str(ftype) > 0) {
         char *vstr = NULL;
         if (H5Tset_size(mtype, H5T_VARIABLE) < 0 || H5Tset_cset(mtype, H5Tget_cset(ftype)) < 0 ||
             H5VLattr_read(attr, under_vol_id, mtype, &vstr, dxpl_id, NULL) < 0)
             goto done;
         *text = strdup(vstr ? vstr : "");
-        space = H5Screate(H5S_SCALAR);
-        H5Treclaim(mtype, space, H5P_DEFAULT, &vstr);
+        hid_t scalar = H5Screate(H5S_SCALAR);
+        H5Treclaim(mtype, scalar, H5P_DEFAULT, &vstr);
+        H5Sclose(scalar);
     } else {
-        size_t size = H5Tget_size(ftype);
-        char *buf = calloc(1, size + 1); /* +1: fixed strings need not be terminated */
-        if (!buf || H5Tset_size(mtype, size) < 0 || H5Tset_strpad(mtype, H5T_STR_NULLPAD) < 0 ||
+        size_t len = H5Tget_size(ftype);
+        char *buf = calloc(1, len + 1); /* +1: fixed strings need not be terminated */
+        if (!buf || H5Tset_size(mtype, len) < 0 || H5Tset_strpad(mtype, H5T_STR_NULLPAD) < 0 ||
             H5VLattr_read(attr, under_vol_id, mtype, buf, dxpl_id, NULL) < 0) {
             free(buf);
             goto done;
         }
         *text = buf;
     }
-    if (!*text) {
-        LZV_ERROR(LZ_ENOMEM, "out of memory reading attribute %s", name);
-        goto done;
-    }
-    ret = 0;
-done: {
-    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
-    if (ftype >= 0)
-        H5Tclose(ftype);
+    if (!*text)
+        snprintf(why, size, "cannot be read: out of memory");
+    else
+        ret = 0;
+done:
     if (mtype >= 0)
         H5Tclose(mtype);
-    if (space >= 0)
-        H5Sclose(space);
-    H5VLattr_close(attr, under_vol_id, dxpl_id, NULL);
-    lzv_stack_restore(saved);
-    return ret;
-}
+    return close_single_attr(attr, ftype, under_vol_id, dxpl_id, ret, why, size);
 }
 
-/* Read h5lazy_chunks if present; absent leaves nchunks at 0. */
-static herr_t
+/* Read h5lazy_chunks if present and usable as integers; absent or unusable
+ * leaves nchunks at 0 (it is a hint: the dataset reads the same without). */
+static void
 read_chunks_attr(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_definition *def)
 {
     hbool_t exists = false;
     H5VL_attr_specific_args_t args = {.op_type = H5VL_ATTR_EXISTS};
     args.args.exists.name = H5LAZY_ATTR_CHUNKS;
     args.args.exists.exists = &exists;
-    if (H5VLattr_specific(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0)
-        return -1;
-    if (!exists)
-        return 0;
-    void *attr = attr_open(under_dset, under_vol_id, H5LAZY_ATTR_CHUNKS, dxpl_id);
+    hid_t saved = lzv_stack_save();
+    if (H5VLattr_specific(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0 || !exists)
+        goto done;
+    void *attr = H5VLattr_open(under_dset, &self_dataset, under_vol_id, H5LAZY_ATTR_CHUNKS,
+                               H5P_ATTRIBUTE_ACCESS_DEFAULT, dxpl_id, NULL);
     if (!attr)
-        return -1;
-    herr_t ret = -1;
-    hid_t space = attr_get_id(attr, under_vol_id, H5VL_ATTR_GET_SPACE, dxpl_id);
-    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
-    if (n >= 0 && n <= H5S_MAX_RANK) {
-        long long v[H5S_MAX_RANK];
-        if (n == 0 || H5VLattr_read(attr, under_vol_id, H5T_NATIVE_LLONG, v, dxpl_id, NULL) >= 0) {
-            ret = 0;
-            def->nchunks = (int)n;
-            for (hssize_t i = 0; i < n; i++) {
-                if (v[i] < 1) { /* a hand-edited or hostile value: ignore the hint */
-                    def->nchunks = 0;
-                    break;
+        goto done;
+    H5VL_attr_get_args_t targs = {.op_type = H5VL_ATTR_GET_TYPE};
+    H5VL_attr_get_args_t sargs = {.op_type = H5VL_ATTR_GET_SPACE};
+    if (H5VLattr_get(attr, under_vol_id, &targs, dxpl_id, NULL) >= 0) {
+        if (H5VLattr_get(attr, under_vol_id, &sargs, dxpl_id, NULL) >= 0) {
+            hssize_t n = H5Sget_simple_extent_npoints(sargs.args.get_space.space_id);
+            long long v[H5S_MAX_RANK];
+            /* Unsigned values of 2^63 and more convert to LLONG_MAX: still
+             * out of range below, so ignored like any unusable hint. */
+            if (H5Tget_class(targs.args.get_type.type_id) == H5T_INTEGER && n > 0 && n <= H5S_MAX_RANK &&
+                H5VLattr_read(attr, under_vol_id, H5T_NATIVE_LLONG, v, dxpl_id, NULL) >= 0) {
+                def->nchunks = (int)n;
+                for (hssize_t i = 0; i < n; i++) {
+                    if (v[i] < 1) {
+                        def->nchunks = 0;
+                        break;
+                    }
+                    def->chunks[i] = (hsize_t)v[i];
                 }
-                def->chunks[i] = (hsize_t)v[i];
             }
+            H5Sclose(sargs.args.get_space.space_id);
         }
-    } else if (n > H5S_MAX_RANK) {
-        ret = 0; /* more entries than any rank: not a usable hint */
+        H5Tclose(targs.args.get_type.type_id);
     }
-    hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
-    if (space >= 0)
-        H5Sclose(space);
     H5VLattr_close(attr, under_vol_id, dxpl_id, NULL);
-    lzv_stack_restore(saved);
-    return ret;
+done:
+    lzv_stack_restore(saved); /* what failed here only loses a hint */
 }
 
 herr_t
-lzv_definition_read(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_definition *def)
+lzv_definition_read(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_definition *def, char *why,
+                    size_t size)
 {
     memset(def, 0, sizeof *def);
-    if (read_int_attr(under_dset, under_vol_id, H5LAZY_ATTR_FORMAT, dxpl_id, &def->format) < 0 ||
-        read_string_attr(under_dset, under_vol_id, H5LAZY_ATTR_EXPRESSION, dxpl_id, &def->expression) < 0 ||
-        read_chunks_attr(under_dset, under_vol_id, dxpl_id, def) < 0) {
+    why[0] = '\0';
+    const char *failed = H5LAZY_ATTR_FORMAT;
+    long long format = 0;
+    char reason[480] = "";
+    if (read_int_attr(under_dset, under_vol_id, H5LAZY_ATTR_FORMAT, dxpl_id, &format, reason, sizeof reason) <
+            0 ||
+        (failed = H5LAZY_ATTR_EXPRESSION,
+         read_string_attr(under_dset, under_vol_id, H5LAZY_ATTR_EXPRESSION, dxpl_id, &def->expression, reason,
+                          sizeof reason) < 0)) {
+        snprintf(why, size, "attribute %s %s", failed, reason);
         lzv_definition_destroy(def);
         return -1;
     }
+    /* Out-of-range values keep their sign, so the caller can still tell a
+     * newer format from one that never existed. */
+    def->format = format > INT_MAX ? INT_MAX : format < INT_MIN ? INT_MIN : (int)format;
+    read_chunks_attr(under_dset, under_vol_id, dxpl_id, def);
     return 0;
 }
 

@@ -24,6 +24,13 @@ hid_t lzv_native_type_of_dtype(lz_dtype t);
  * C-order block; every extent at least 1. */
 void lzv_default_chunks(int rank, const hsize_t *dims, lz_dtype dtype, hsize_t *chunks);
 
+/* Whether HDF5 accepts `chunks` as the chunk shape of a dataset of extent
+ * `dims` whose elements are elem_size bytes: every extent from 1 to 2^32-1
+ * and at most its axis' extent (1 for an empty axis), and a chunk under
+ * 4 GiB. If not, returns false with why saying which rule fails. */
+bool lzv_chunks_valid(int rank, const hsize_t *dims, size_t elem_size, const hsize_t *chunks, char *why,
+                      size_t size);
+
 /* A definition as read from a placeholder. */
 typedef struct lzv_definition {
     int format;                    /* h5lazy_format */
@@ -36,9 +43,13 @@ typedef struct lzv_definition {
  * (h5lazy_expression) and its raw data is declared to live in
  * H5LAZY_PLACEHOLDER_FILE. */
 htri_t lzv_definition_exists(void *under_dset, hid_t under_vol_id, hid_t dxpl_id);
-/* Read the definition attributes. On failure returns -1 with an error on
- * the stack; a missing or unreadable attribute is an error. */
-herr_t lzv_definition_read(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_definition *def);
+/* Read the definition attributes. A missing or unreadable h5lazy_format or
+ * h5lazy_expression (absent, of the wrong class, an array, or failing in
+ * the under connector) returns -1 with why naming the attribute and the
+ * reason, and leaves the error stack as it was; an unusable h5lazy_chunks
+ * is ignored (nchunks 0). */
+herr_t lzv_definition_read(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, lzv_definition *def, char *why,
+                           size_t size);
 void lzv_definition_destroy(lzv_definition *def);
 /* Write the definition attributes onto a new placeholder. */
 herr_t lzv_definition_write(void *under_dset, hid_t under_vol_id, hid_t dxpl_id, const char *expression,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
 
@@ -203,10 +204,16 @@ open_nested(const lzv_place *place, const lz_operand *op, const char *path, hid_
     if (depth > LZV_MAX_NESTING)
         return lz_ctx_fail(ctx, LZ_ELIMIT, op->line, op->column,
                            "virtual datasets nest deeper than %d at operand '%s'", LZV_MAX_NESTING, o->label);
+    unsigned *uses = place->chain ? place->chain->nested_uses : NULL;
+    if (uses && ++*uses > LZV_MAX_NESTED_USES)
+        return lz_ctx_fail(ctx, LZ_ELIMIT, op->line, op->column,
+                           "virtual datasets used as operands, directly or through others, more than %d times in "
+                           "all at operand '%s' (each use is evaluated on its own)",
+                           LZV_MAX_NESTED_USES, o->label);
     if (!(o->nested = lzv_obj_new(o->under_dset, o->under_vol_id, place->access)))
         return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
     o->under_dset = NULL; /* now the nested object's */
-    lzv_chain link = {fileno, path, place->chain, depth};
+    lzv_chain link = {fileno, path, place->chain, depth, uses};
     if (lzv_vdset_classify(o->nested, dxpl_id) < 0 || lzv_vdset_bind_chain(o->nested, dxpl_id, &link) < 0)
         return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                            "operand '%s' is a virtual dataset that cannot be evaluated (see the cause below)",
@@ -262,8 +269,8 @@ other_file_name(const lzv_place *place, const char *file)
  * "below" compares real paths, so neither "../" nor a symbolic link leads
  * out of the holding file's directory. */
 static lz_status
-check_file_policy(const lzv_place *place, const lz_operand *op, const char *vds_name, const char *name,
-                  lz_ctx *ctx)
+check_file_policy(const lzv_place *place, const lz_operand *op, const char *label, const char *vds_name,
+                  const char *name, lz_ctx *ctx)
 {
     lzv_files_policy policy = place->access->config.files;
     if (policy == LZV_FILES_ANYWHERE)
@@ -272,12 +279,12 @@ check_file_policy(const lzv_place *place, const lz_operand *op, const char *vds_
         return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                            "operand file '%s' of '%s' is refused: the connector's setting files=none allows "
                            "operands only in the file itself",
-                           op->file, vds_name);
+                           label, vds_name);
     char *dir = realpath(place->file_name, NULL), *target = realpath(name, NULL);
     lz_status st = LZ_OK;
     if (!dir || !target) {
         st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
-                         "operand file '%s' of '%s' cannot be opened (looked for '%s')", op->file, vds_name, name);
+                         "operand file '%s' of '%s' cannot be opened (looked for '%s')", label, vds_name, name);
     } else {
         char *slash = strrchr(dir, '/');
         slash[slash == dir] = '\0'; /* the directory; "/" stays "/" */
@@ -287,10 +294,37 @@ check_file_policy(const lzv_place *place, const lz_operand *op, const char *vds_
             st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                              "operand file '%s' of '%s' is refused: the connector's setting files=below allows "
                              "only files in '%s' and its subdirectories, and it is '%s'",
-                             op->file, vds_name, dir, target);
+                             label, vds_name, dir, target);
     }
     free(dir);
     free(target);
+    return st;
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The files= policy for the file an operand's dataset was found in, which
+ * is not the file named when a link on the way (an external link, in the
+ * holding file or in a named one) leads elsewhere. `opened` is the file
+ * the operand named (NULL: the holding file). */
+static lz_status
+check_reached_file(const lzv_place *place, const lz_operand *op, const char *vds_name, const char *opened,
+                   lzv_operand *o, hid_t dxpl_id, lz_ctx *ctx)
+{
+    if (place->access->config.files == LZV_FILES_ANYWHERE)
+        return LZ_OK;
+    char *reached = file_name_of(o->under_dset, H5I_DATASET, o->under_vol_id, dxpl_id);
+    if (!reached)
+        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
+    lz_status st = LZ_OK;
+    if (!same_file(reached, opened ? opened : place->file_name))
+        st = check_file_policy(place, op, reached, vds_name, reached, ctx);
+    free(reached);
     return st;
 }
 
@@ -356,16 +390,19 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
         return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
     snprintf(o->label, label_len, "%s%s%s", op->file ? op->file : "", op->file ? ":" : "", op->path);
     void *loc = place->under_loc;
+    char *opened = NULL; /* the other file named, once open */
     H5VL_loc_params_t at = {.obj_type = place->loc_type, .type = H5VL_OBJECT_BY_SELF};
     if (op->file) {
         char *name = other_file_name(place, op->file);
         if (!name)
             return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
-        if (check_file_policy(place, op, vds_name, name, ctx) != LZ_OK) {
+        if (check_file_policy(place, op, op->file, vds_name, name, ctx) != LZ_OK) {
             free(name);
             return LZ_ESOURCE;
         }
-        o->file_id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id);
+        /* Without automatic printing: a failure here is reported once, as
+         * the cause of the failed call the application made. */
+        H5E_BEGIN_TRY { o->file_id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id); } H5E_END_TRY
         if (o->file_id < 0) {
             lzv_stack_keep_cause();
             lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
@@ -374,37 +411,47 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
             free(name);
             return LZ_ESOURCE;
         }
-        free(name);
-        loc = H5VLobject(o->file_id); /* the under connector's file object */
+        opened = name;
+        /* Opened through h5lazy (lzv_wrap.c, operand_fapl_of);
+         * H5VLobject unwraps to the innermost connector's file object. */
+        loc = H5VLobject(o->file_id);
         at.obj_type = H5I_FILE;
     }
     char *path = dataset_path(place, op);
-    if (!path)
-        return lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
-    o->under_dset =
-        H5VLdataset_open(loc, &at, o->under_vol_id, path, H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
+    lz_status st = LZ_OK;
+    if (!path) {
+        st = lz_ctx_fail(ctx, LZ_ENOMEM, op->line, op->column, "out of memory");
+        goto done;
+    }
+    H5E_BEGIN_TRY {
+        o->under_dset = H5VLdataset_open(loc, &at, o->under_vol_id, path, H5P_DATASET_ACCESS_DEFAULT, dxpl_id, NULL);
+    } H5E_END_TRY
     if (!o->under_dset) {
-        lz_ctx_fail(ctx, LZ_ENAME, op->line, op->column, "operand '%s' of '%s' is not a dataset (looked for '%s'%s%s)",
-                    op->path, vds_name, path, op->file ? " in " : "", op->file ? op->file : "");
-        free(path);
-        return LZ_ENAME;
+        st = lz_ctx_fail(ctx, LZ_ENAME, op->line, op->column,
+                         "operand '%s' of '%s' is not a dataset (looked for '%s'%s%s)", op->path, vds_name, path,
+                         op->file ? " in " : "", op->file ? op->file : "");
+        goto done;
     }
     if (lzv_object_identity(o->under_dset, H5I_DATASET, o->under_vol_id, dxpl_id, &o->fileno, &o->token) < 0) {
-        free(path);
-        return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
+        st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
+        goto done;
     }
+    if ((st = check_reached_file(place, op, vds_name, opened, o, dxpl_id, ctx)) != LZ_OK)
+        goto done;
     htri_t nested = lzv_definition_exists(o->under_dset, o->under_vol_id, dxpl_id);
-    if (nested != 0) {
-        lz_status st = nested > 0 ? open_nested(place, op, path, dxpl_id, ctx, o)
-                                  : lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'",
-                                                o->label);
-        free(path);
-        return st;
+    if (nested > 0) {
+        st = open_nested(place, op, path, dxpl_id, ctx, o);
+    } else if (nested < 0) {
+        st = lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
+    } else {
+        o->source.ops = &operand_ops;
+        o->source.impl = o;
+        st = describe(o, op, dxpl_id, ctx);
     }
+done:
     free(path);
-    o->source.ops = &operand_ops;
-    o->source.impl = o;
-    return describe(o, op, dxpl_id, ctx);
+    free(opened);
+    return st;
 }
 
 herr_t

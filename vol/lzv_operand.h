@@ -28,11 +28,18 @@ typedef struct lzv_chain {
     const char *path;            /* absolute path of the dataset */
     const struct lzv_chain *up;  /* the dataset that uses this one, or NULL */
     int depth;                   /* 1 for the outermost */
+    unsigned *nested_uses;       /* virtual operands bound so far under the
+                                    outermost (its counter, shared) */
 } lzv_chain;
 
 /* How deep virtual datasets may nest (a guard against cycles through
  * aliases the path check cannot see, and against hostile files). */
 #define LZV_MAX_NESTING 32
+/* How many uses of virtual datasets one binding may hold in all. Every use
+ * is bound and evaluated on its own, so a diamond (v1 = v2 + v2,
+ * v2 = v3 + v3, ...) doubles the work at each level; this bounds the total
+ * where LZV_MAX_NESTING bounds only the depth. */
+#define LZV_MAX_NESTED_USES 1024
 
 typedef struct lzv_place {
     void *under_loc;      /* an object of the holding file, under connector's (borrowed) */

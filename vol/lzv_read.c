@@ -133,6 +133,72 @@ exact_box(reader *r)
     return true;
 }
 
+static void
+dims_text(char *buf, size_t size, int rank, const hsize_t *dims)
+{
+    size_t n = (size_t)snprintf(buf, size, "(");
+    for (int k = 0; k < rank && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%llu", k ? ", " : "", (unsigned long long)dims[k]);
+    if (n < size)
+        snprintf(buf + n, size - n, rank == 1 ? ",)" : ")");
+}
+
+/* The file selection as the reader walks it: a copy whose selection offset
+ * (H5Soffset_simple), which only H5Sget_select_bounds reports, is moved
+ * into the coordinates themselves; and a check that the file dataspace is
+ * the dataset's and the selection inside it (a request reaching outside
+ * would otherwise be evaluated short or past the end). */
+static hid_t
+checked_selection(const lzv_vdset *vd, hid_t fspace)
+{
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_ndims(fspace);
+    if (rank < 0 || H5Sget_simple_extent_dims(fspace, dims, NULL) < 0)
+        return H5I_INVALID_HID;
+    bool same = rank == vd->rank;
+    for (int k = 0; same && k < rank; k++)
+        same = dims[k] == vd->dims[k];
+    if (!same) {
+        char got[200], want[200];
+        dims_text(got, sizeof got, rank, dims);
+        dims_text(want, sizeof want, vd->rank, vd->dims);
+        LZV_ERROR(LZ_EVALUE, "reading '%s': the file dataspace has extent %s, not the dataset's extent %s",
+                  lzv_vdset_name(vd), got, want);
+        return H5I_INVALID_HID;
+    }
+    hid_t copy = H5Scopy(fspace);
+    hssize_t n = copy < 0 ? -1 : H5Sget_select_npoints(copy);
+    if (n <= 0 || rank == 0)
+        return n < 0 ? H5I_INVALID_HID : copy;
+    hsize_t lo[H5S_MAX_RANK], hi[H5S_MAX_RANK], lo0[H5S_MAX_RANK], hi0[H5S_MAX_RANK];
+    hssize_t zero[H5S_MAX_RANK] = {0}, shift[H5S_MAX_RANK];
+    bool moved = false, inside = true;
+    if (H5Sget_select_bounds(fspace, lo, hi) < 0 || H5Soffset_simple(copy, zero) < 0 ||
+        H5Sget_select_bounds(copy, lo0, hi0) < 0)
+        goto fail;
+    for (int k = 0; k < rank; k++) {
+        shift[k] = (hssize_t)lo0[k] - (hssize_t)lo[k]; /* H5Sselect_adjust subtracts it */
+        moved |= shift[k] != 0;
+        inside &= (hssize_t)lo[k] >= 0 && hi[k] < dims[k];
+    }
+    if (!inside) {
+        char extent[200];
+        dims_text(extent, sizeof extent, rank, dims);
+        LZV_ERROR(LZ_EVALUE, "reading '%s': the selection reaches outside the dataset's extent %s",
+                  lzv_vdset_name(vd), extent);
+        goto fail;
+    }
+    if (moved && H5Sselect_adjust(copy, shift) < 0)
+        goto fail;
+    return copy;
+fail: {
+    hid_t saved = lzv_stack_save();
+    H5Sclose(copy);
+    lzv_stack_restore(saved);
+    return H5I_INVALID_HID;
+}
+}
+
 /* Set up a reader; max_elems > 0 imposes the piece size (readers in
  * lockstep must cut the selection alike), else the budget decides. */
 static herr_t
@@ -432,17 +498,16 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
     lzv_vdset_prepare_read(vd, dxpl_id);
 
     herr_t ret = -1;
-    hid_t own_fspace = H5I_INVALID_HID;
-    hid_t fspace = file_space_id;
-    if (fspace == H5S_ALL || fspace == H5S_PLIST) {
-        if (fspace == H5S_PLIST)
-            own_fspace = lzv_plist_selection(vd, dxpl_id);
-        else
-            own_fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
-        fspace = own_fspace;
-        if (fspace < 0)
-            return -1;
-    }
+    hid_t own_fspace;
+    if (file_space_id == H5S_PLIST)
+        own_fspace = lzv_plist_selection(vd, dxpl_id);
+    else if (file_space_id == H5S_ALL)
+        own_fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
+    else
+        own_fspace = checked_selection(vd, file_space_id);
+    hid_t fspace = own_fspace;
+    if (fspace < 0)
+        return -1;
     hssize_t npoints = H5Sget_select_npoints(fspace);
     hid_t mspace = mem_space_id == H5S_ALL ? fspace : mem_space_id;
     hsize_t mem_offset = 0;
@@ -523,6 +588,19 @@ member_examine(member *m, hid_t mem_space_id, hid_t file_space_id)
         m->own_fspace = m->fspace >= 0;
     }
     if (m->fspace < 0 || file_space_id == H5S_PLIST || file_space_id == H5S_BLOCK || mem_space_id == H5S_PLIST)
+        return;
+    /* Another extent, or a selection outside it, is refused with its
+     * reason by lzv_vdset_read. */
+    hsize_t dims[H5S_MAX_RANK];
+    int rank = H5Sget_simple_extent_ndims(m->fspace);
+    bool same = rank == vd->rank && H5Sget_simple_extent_dims(m->fspace, dims, NULL) >= 0;
+    hsize_t lo[H5S_MAX_RANK], hi[H5S_MAX_RANK];
+    bool bounded = same && rank > 0 && H5Sget_select_npoints(m->fspace) > 0;
+    if (bounded)
+        same = H5Sget_select_bounds(m->fspace, lo, hi) >= 0;
+    for (int k = 0; same && k < rank; k++)
+        same = dims[k] == vd->dims[k] && (!bounded || hi[k] < dims[k]);
+    if (!same)
         return;
     reader probe = {.vd = vd, .rank = vd->rank, .fspace = m->fspace, .sel_type = H5Sget_select_type(m->fspace)};
     hssize_t npoints = H5Sget_select_npoints(m->fspace);

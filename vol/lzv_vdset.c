@@ -91,19 +91,23 @@ load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
     if (!vd->name)
         return -1;
     lzv_definition def;
-    if (lzv_definition_read(dset->under_object, dset->under_vol_id, dxpl_id, &def) < 0) {
-        /* Unreadable attributes: report once, at read time. */
-        H5Eclear2(H5E_DEFAULT);
-        set_broken(vd, "the definition attributes of '%s' cannot be read", vd->name);
+    char why[512];
+    if (lzv_definition_read(dset->under_object, dset->under_vol_id, dxpl_id, &def, why, sizeof why) < 0) {
+        /* Reported once, at read time: opening still works, so tools can
+         * list and inspect the broken dataset. */
+        set_broken(vd, "the definition of '%s' cannot be read: %s", vd->name, why);
         return 0;
     }
     vd->expression = def.expression;
     def.expression = NULL;
-    if (def.format > H5LAZY_FORMAT_VERSION || def.format < 1)
+    if (def.format > H5LAZY_FORMAT_VERSION)
         set_broken(vd,
                    "'%s' was defined with h5lazy stored format %d; this h5lazy reads format %d. "
                    "Upgrade h5lazy to read it",
                    vd->name, def.format, H5LAZY_FORMAT_VERSION);
+    else if (def.format < 1)
+        set_broken(vd, "'%s' has h5lazy_format %d, which is not a valid h5lazy stored format (they start at 1)",
+                   vd->name, def.format);
     H5VL_dataset_get_args_t sargs = {.op_type = H5VL_DATASET_GET_SPACE};
     H5VL_dataset_get_args_t targs = {.op_type = H5VL_DATASET_GET_TYPE};
     if (H5VLdataset_get(dset->under_object, dset->under_vol_id, &sargs, dxpl_id, NULL) < 0)
@@ -114,10 +118,10 @@ load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
     if (rank >= 0 && H5Sget_simple_extent_dims(space, vd->dims, NULL) >= 0 &&
         H5VLdataset_get(dset->under_object, dset->under_vol_id, &targs, dxpl_id, NULL) >= 0) {
         hid_t type = targs.args.get_type.type_id;
-        const char *why;
+        const char *what;
         vd->rank = rank;
-        if (lzv_dtype_of_type(type, &vd->dtype, &why) < 0) {
-            set_broken(vd, "placeholder of '%s' has %s as its type", vd->name, why);
+        if (lzv_dtype_of_type(type, &vd->dtype, &what) < 0) {
+            set_broken(vd, "placeholder of '%s' has %s as its type", vd->name, what);
             vd->dtype = LZ_UINT8;
         }
         vd->native_type = lzv_native_type_of_dtype(vd->dtype);
@@ -126,9 +130,15 @@ load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
     }
     H5Sclose(space);
     if (ret == 0) {
-        if (def.nchunks == vd->rank)
-            memcpy(vd->chunks, def.chunks, sizeof vd->chunks);
-        else
+        /* A hint larger than the shape is clipped to it (HDF5 never makes
+         * such a dataset, and copies with chunks=src.chunks would fail);
+         * one HDF5 cannot take at all is ignored. */
+        bool hinted = def.nchunks == vd->rank;
+        for (int k = 0; hinted && k < vd->rank; k++) {
+            hsize_t most = vd->dims[k] ? vd->dims[k] : 1;
+            vd->chunks[k] = def.chunks[k] < most ? def.chunks[k] : most;
+        }
+        if (!hinted || !lzv_chunks_valid(vd->rank, vd->dims, lz_dtype_size(vd->dtype), vd->chunks, why, sizeof why))
             lzv_default_chunks(vd->rank, vd->dims, vd->dtype, vd->chunks);
     }
     return ret;
@@ -178,17 +188,42 @@ lzv_vdset_wrap_opened(void *under, const lzv_obj *parent, hid_t dxpl_id)
     return d;
 }
 
+/* The text with every byte outside printable ASCII written as \xNN (a
+ * newline as \n): a hostile or corrupt expression must not put bytes into
+ * the error message that readers cannot decode (h5py then shows nothing). */
+static char *
+printable(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(4 * n + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '\n')
+            p += sprintf(p, "\\n");
+        else if (*c < 0x20 || *c > 0x7e)
+            p += sprintf(p, "\\x%02x", *c);
+        else
+            *p++ = (char)*c;
+    }
+    *p = '\0';
+    return out;
+}
+
 void
 lzv_vdset_push_error(lzv_vdset *vd, const char *what)
 {
     const lz_error *e = lz_ctx_error(vd->ctx);
-    lzv_stack_restore(vd->failed_stack);
+    hid_t cause = vd->failed_stack; /* merged with ours, below */
     vd->failed_stack = H5I_INVALID_HID;
-    if (e->column > 0)
+    char *expression = e->column > 0 ? printable(vd->expression) : NULL;
+    if (expression)
         lzv_error_push(__func__, __LINE__, e->code, "%s '%s': %s (at line %d, column %d of \"%s\")", what,
-                       lzv_vdset_name(vd), e->message, e->line, e->column, vd->expression);
+                       lzv_vdset_name(vd), e->message, e->line, e->column, expression);
     else
         lzv_error_push(__func__, __LINE__, e->code, "%s '%s': %s", what, lzv_vdset_name(vd), e->message);
+    free(expression);
+    lzv_stack_add_cause(cause);
     lz_ctx_clear_error(vd->ctx);
 }
 
@@ -249,7 +284,8 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
         return -1;
     /* This dataset heads the chain its operands are checked against (the
      * caller put it there already when it is someone's operand). */
-    lzv_chain self = {0, vd->name, NULL, 1};
+    unsigned nested_uses = 0;
+    lzv_chain self = {0, vd->name, NULL, 1, &nested_uses};
     if (!chain && lzv_object_identity(dset->under_object, H5I_DATASET, dset->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
         return -1;
     vd->place.chain = chain ? chain : &self;

@@ -10,23 +10,29 @@
  * may be bound to the user's one file (h5py's file objects, "fileobj") and
  * would then read the holding file's bytes under another file's name. The
  * close degree must match the user's, though: HDF5 refuses to open a file
- * twice with different degrees, and users do open operand files. */
+ * twice with different degrees, and users do open operand files. The
+ * connector is the user's (h5lazy over its under connector), not the under
+ * one: HDF5 shares one file struct between all opens of a file and gives
+ * every open the VOL stack of the first, so a file the application has
+ * open through h5lazy and the connector opened natively would end up
+ * wrapped by the wrong connector (H5Fclose then fails, and the file stays
+ * open). */
 static hid_t
-operand_fapl_of(hid_t under_fapl)
+operand_fapl_of(hid_t fapl_id)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), vol = H5I_INVALID_HID;
     void *vol_info = NULL;
     H5F_close_degree_t degree;
     hbool_t locking, ignore_disabled;
     herr_t st = fapl < 0 ? -1 : 0;
-    if (st >= 0 && H5Pget_fclose_degree(under_fapl, &degree) >= 0)
+    if (st >= 0 && H5Pget_fclose_degree(fapl_id, &degree) >= 0)
         st = H5Pset_fclose_degree(fapl, degree);
-    if (st >= 0 && H5Pget_file_locking(under_fapl, &locking, &ignore_disabled) >= 0)
+    if (st >= 0 && H5Pget_file_locking(fapl_id, &locking, &ignore_disabled) >= 0)
         st = H5Pset_file_locking(fapl, locking, ignore_disabled);
     if (st >= 0)
-        st = H5Pget_vol_id(under_fapl, &vol);
+        st = H5Pget_vol_id(fapl_id, &vol);
     if (st >= 0)
-        st = H5Pget_vol_info(under_fapl, &vol_info);
+        st = H5Pget_vol_info(fapl_id, &vol_info);
     if (st >= 0)
         st = H5Pset_vol(fapl, vol, vol_info);
     hid_t saved = lzv_stack_save();
@@ -43,10 +49,10 @@ operand_fapl_of(hid_t under_fapl)
 }
 
 lzv_access *
-lzv_access_new(hid_t under_fapl, const lzv_config *config)
+lzv_access_new(hid_t fapl_id, hid_t under_fapl, const lzv_config *config)
 {
     lzv_access *a = calloc(1, sizeof *a);
-    hid_t operand_fapl = a ? operand_fapl_of(under_fapl) : H5I_INVALID_HID;
+    hid_t operand_fapl = a ? operand_fapl_of(fapl_id) : H5I_INVALID_HID;
     if (!a || operand_fapl < 0) {
         if (!a)
             LZV_ERROR(LZ_ENOMEM, "out of memory opening a file");

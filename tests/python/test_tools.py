@@ -396,8 +396,8 @@ def test_misuse_unknown_option(errfile):
 def test_misuse_bad_chunks_option(errfile):
     proc = define(errfile, "e", "a + 1", "--chunks", "0,1")
     assert proc.returncode == 2
-    assert proc.stderr == ("h5lazy define: error: --chunks wants positive integers separated by "
-                           "commas, got '0,1'\n")
+    assert proc.stderr == ("h5lazy define: error: --chunks wants integers from 1 to 4294967295 "
+                           "separated by commas, got '0,1'\n")
 
 
 def test_misuse_unknown_command():
