@@ -160,6 +160,13 @@ lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *out_p
         st = H5Pset_create_intermediate_group(lcpl, 1);
     if (st >= 0 && chunked) {
         st = H5Pset_chunk(dcpl, rank, t->chunk);
+        /* Every element is written, so a chunk never needs its fill value
+         * first. With the default (fill if set), HDF5 sends even whole-chunk
+         * writes through the chunk cache to fill each chunk before copying
+         * the data over it: a memset and a memcpy of every byte (callgrind
+         * of a 77 MiB save: 61% of its instructions). */
+        if (st >= 0)
+            st = H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
         if (st >= 0 && storage->shuffle)
             st = H5Pset_shuffle(dcpl);
         if (st >= 0 && storage->gzip >= 0)
@@ -203,10 +210,12 @@ int
 lzc_target_write(const char *prog, lzc_target *t, const hsize_t *start, const hsize_t *count, const void *buf)
 {
     hid_t fs = H5Dget_space(t->dset);
-    hsize_t n = 1;
-    for (int k = 0; k < t->rank; k++)
-        n *= count[k];
-    hid_t ms = H5Screate_simple(1, &n, NULL);
+    /* The memory space has the piece's own shape, not one flat axis: with
+     * both selections of one shape HDF5 maps chunks to memory by blocks;
+     * with a flat memory space it visits every element to build the map
+     * (perf of `h5lazy save` of 1.9 GiB: 60% of the time in
+     * H5S_select_iterate and H5D__piece_mem_cb). */
+    hid_t ms = t->rank ? H5Screate_simple(t->rank, count, NULL) : H5Screate(H5S_SCALAR);
     herr_t st = fs < 0 || ms < 0 ? -1 : 0;
     if (st >= 0 && t->rank)
         st = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
