@@ -157,7 +157,7 @@ eval_source(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     int64_t nelem;
     lz_box_nelem(box, &nelem);
     size_t bytes = (size_t)nelem * lz_dtype_size(n->dtype);
-    lz_memo *m = ev->memo ? &ev->memo[n->source] : NULL;
+    lz_memo *m = ev->memo && ev->memo[n->source].shared ? &ev->memo[n->source] : NULL;
     if (m && m->data && same_box(&m->box, box)) {
         memcpy(out, m->data, bytes);
         return LZ_OK;
@@ -418,10 +418,10 @@ lz_eval_node(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
 
 /* The storage chunk of the dominant source seen from node n's axes (0: no
  * grid on that axis): through elementwise regions from the largest leaf of
- * n's own shape, through unit-step views, concats (off the joined axis) and
- * the kept axes of reductions. */
-static void
-node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
+ * n's own shape, through unit-step views, concats and the kept axes of
+ * reductions. */
+void
+lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
 {
     for (int k = 0; k < n->rank; k++)
         grid[k] = 0;
@@ -442,7 +442,7 @@ node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
             for (int k = 0; aligned && k < n->rank; k++)
                 aligned = leaf->shape[k] == n->shape[k];
             if (aligned) {
-                node_grid(ev, leaf, grid);
+                lz_node_grid(ev, leaf, grid);
                 return;
             }
         }
@@ -450,7 +450,7 @@ node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
     }
     case LZ_NODE_VIEW: {
         int64_t in[LZ_MAX_RANK];
-        node_grid(ev, n->in[0], in);
+        lz_node_grid(ev, n->in[0], in);
         for (int k = 0; k < n->rank; k++) {
             int a = n->view->in_axis[k];
             if (a >= 0 && (n->view->step[k] == 1 || n->view->step[k] == -1) && in[a] > 0)
@@ -458,13 +458,24 @@ node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
         }
         return;
     }
-    case LZ_NODE_CONCAT:
-        node_grid(ev, n->in[0], grid);
-        grid[n->concat_axis] = 0;
+    case LZ_NODE_CONCAT: {
+        /* The joined axis keeps the grid when every input has it and ends
+         * on it (concat([a, b], axis=0) of sources chunked (1, y, x)):
+         * then the inputs' chunk boundaries are the grid's. */
+        lz_node_grid(ev, n->in[0], grid);
+        int ax = n->concat_axis;
+        for (int i = 0; i < n->nin && grid[ax] > 0; i++) {
+            int64_t in[LZ_MAX_RANK];
+            if (i > 0)
+                lz_node_grid(ev, n->in[i], in);
+            if ((i > 0 && in[ax] != grid[ax]) || n->in[i]->shape[ax] % grid[ax] != 0)
+                grid[ax] = 0;
+        }
         return;
+    }
     case LZ_NODE_REDUCE: {
         int64_t in[LZ_MAX_RANK];
-        node_grid(ev, n->in[0], in);
+        lz_node_grid(ev, n->in[0], in);
         for (int a = 0, k = 0; a < n->in[0]->rank; a++) {
             if (!n->reduce->axis[a])
                 grid[k++] = in[a];
@@ -520,8 +531,61 @@ planner_next(planner *p, lz_box *piece, int64_t *offset)
 
 /* ---- public ------------------------------------------------------------------------------ */
 
+/* Count the edges into every node reached from n (each input once per
+ * node), listing the nodes in post-order. */
+static void
+count_uses(const lz_node *n, int *uses, const lz_node **post, int *npost)
+{
+    if (uses[n->id]++ > 0)
+        return;
+    for (int i = 0; i < n->nin; i++) {
+        bool again = false;
+        for (int k = 0; k < i; k++)
+            again |= n->in[k] == n->in[i];
+        if (!again)
+            count_uses(n->in[i], uses, post, npost);
+    }
+    post[(*npost)++] = n;
+}
+
+/* Mark the sources that a piece may read more than once: those reached
+ * from `tops` along several paths (x in two roots evaluated one after the
+ * other, concat([x, x[::-1]])). Only their reads are kept in the memo: a
+ * kept read costs a copy of every element and memory from the budget (the
+ * copies of mean and std of concat([a, b]), which one scan reads once,
+ * were 4% of its instructions). */
 static lz_status
-evaluator_init(lz_evaluator *ev, lz_graph *g, bool share_reads)
+mark_shared(lz_evaluator *ev, const lz_node *const *tops, int ntops)
+{
+    lz_ctx *ctx = ev->ctx;
+    int n = ev->g->nnodes;
+    int *uses = lz_calloc(ctx, (size_t)n, sizeof *uses);
+    bool *multi = lz_calloc(ctx, (size_t)n, sizeof *multi);
+    const lz_node **post = lz_alloc(ctx, (size_t)n * sizeof *post);
+    int npost = 0;
+    if (uses && multi && post) {
+        for (int t = 0; t < ntops; t++)
+            count_uses(tops[t], uses, post, &npost);
+        for (int k = npost - 1; k >= 0; k--) { /* every node before its inputs */
+            const lz_node *x = post[k];
+            multi[x->id] |= uses[x->id] > 1;
+            for (int i = 0; i < x->nin; i++)
+                multi[x->in[i]->id] |= multi[x->id];
+            if (x->kind == LZ_NODE_SOURCE)
+                ev->memo[x->source].shared = multi[x->id];
+        }
+    }
+    lz_status st = uses && multi && post ? LZ_OK : LZ_ENOMEM;
+    lz_free(ctx, uses);
+    lz_free(ctx, multi);
+    lz_free(ctx, post);
+    return st;
+}
+
+/* share_reads: keep source reads for the rest of a piece, for the sources
+ * reached along several paths from `tops`. */
+static lz_status
+evaluator_init(lz_evaluator *ev, lz_graph *g, bool share_reads, const lz_node *const *tops, int ntops)
 {
     memset(ev, 0, sizeof *ev);
     ev->g = g;
@@ -532,7 +596,7 @@ evaluator_init(lz_evaluator *ev, lz_graph *g, bool share_reads)
         ev->cost[i] = (size_t)-1;
     if (share_reads && g->nsources && !(ev->memo = lz_calloc(g->ctx, g->nsources, sizeof *ev->memo)))
         return LZ_ENOMEM;
-    return LZ_OK;
+    return ev->memo ? mark_shared(ev, tops, ntops) : LZ_OK;
 }
 
 static void
@@ -552,6 +616,38 @@ evaluator_destroy(lz_evaluator *ev)
     lz_free(ev->ctx, ev->cost);
 }
 
+/* Temporaries of one piece of an evaluation without reductions. */
+#define LZ_PIECE_BYTES ((size_t)512 << 10)
+
+static bool
+reduce_below(const lz_node *n, bool *seen)
+{
+    if (seen[n->id])
+        return false;
+    seen[n->id] = true;
+    if (n->kind == LZ_NODE_REDUCE)
+        return true;
+    for (int i = 0; i < n->nin; i++)
+        if (reduce_below(n->in[i], seen))
+            return true;
+    return false;
+}
+
+/* Whether evaluating the graph's roots evaluates a reduction (true when
+ * that cannot be found out for want of memory). */
+static bool
+reaches_reduce(lz_evaluator *ev, const lz_graph *g)
+{
+    bool *seen = lz_calloc(ev->ctx, (size_t)g->nnodes, sizeof *seen);
+    bool found = !seen;
+    for (int r = 0; !found && r < g->nroots; r++)
+        found = reduce_below(g->roots[r], seen);
+    if (!seen)
+        lz_ctx_clear_error(ev->ctx);
+    lz_free(ev->ctx, seen);
+    return found;
+}
+
 lz_status
 lz_graph_eval_many(lz_graph *g, const lz_box *box, void *const *outs)
 {
@@ -566,12 +662,17 @@ lz_graph_eval_many(lz_graph *g, const lz_box *box, void *const *outs)
         return lz_ctx_fail(ctx, LZ_ELIMIT, 0, 0, "requested box has more than 2^63 elements");
     if (nelem == 0)
         return LZ_OK;
-    lz_evaluator ev;
-    lz_status st = evaluator_init(&ev, g, g->nroots > 1);
     /* Reductions of one input over the same axes share a scan. */
     bool one_scan = g->nroots > 1;
     for (int r = 0; one_scan && r < g->nroots; r++)
         one_scan = g->roots[r]->kind == LZ_NODE_REDUCE && lz_reduce_same_scan(g->roots[0], g->roots[r]);
+    /* Several roots share reads through the memo: evaluated one after the
+     * other, or in one scan of their common input (which can still read a
+     * source twice: concat([x, x[::-1]])). */
+    lz_evaluator ev;
+    const lz_node *scanned = one_scan ? g->roots[0]->in[0] : NULL;
+    lz_status st = one_scan ? evaluator_init(&ev, g, true, &scanned, 1)
+                            : evaluator_init(&ev, g, g->nroots > 1, (const lz_node *const *)g->roots, g->nroots);
     /* Pieces: every root's temporaries for one piece within half the budget. */
     size_t per = 0;
     for (int r = 0; st == LZ_OK && r < g->nroots; r++)
@@ -580,9 +681,19 @@ lz_graph_eval_many(lz_graph *g, const lz_box *box, void *const *outs)
     if (per > 0) {
         int64_t fit = (int64_t)(ctx->config.memory_bytes / 2 / per);
         max_elems = fit < 1 ? 1 : fit < max_elems ? fit : max_elems;
+        /* Without reductions, small pieces: their temporaries stay in
+         * cache and are reused from piece to piece, where large ones are
+         * fresh pages each time (perf of ((A - B) * 2 + 1)[10:20, 100:200]:
+         * a third of the time in page faults; W4's A * B + 1 saved took
+         * half the CPU time with pieces of 512 KiB). A reduction keeps
+         * the budget's pieces: smaller ones would cut the reads of its
+         * scans across the chunks. */
+        int64_t small = (int64_t)(LZ_PIECE_BYTES / per);
+        if (small < max_elems && !reaches_reduce(&ev, g))
+            max_elems = small > 0 ? small : 1;
     }
     int64_t grid[LZ_MAX_RANK];
-    node_grid(&ev, g->roots[0], grid);
+    lz_node_grid(&ev, g->roots[0], grid);
     planner p;
     planner_init(&p, box, max_elems, grid);
     lz_box piece;

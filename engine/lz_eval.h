@@ -10,6 +10,7 @@
  * operand read it once (lz_graph_eval_many). */
 typedef struct lz_memo {
     const lz_node *node; /* the SOURCE node */
+    bool shared;         /* reached along several paths: reads are kept */
     lz_box box;          /* what was read */
     void *data;          /* its elements (owned) */
 } lz_memo;
@@ -40,6 +41,9 @@ bool lz_concat_part(const lz_node *n, const lz_box *box, int i, lz_box *sub, int
 
 /* Bytes per output element a node needs for temporaries while evaluated. */
 size_t lz_node_cost(lz_evaluator *ev, const lz_node *n);
+/* The storage chunk grid of n's dominant source along n's axes (0 where
+ * there is none): what pieces and slabs should align with. */
+void lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid);
 
 /* Reductions (lz_reduce.c). Several reductions of the same input over the
  * same axes, evaluated in one scan of it: nodes[0..n-1] over one box. */

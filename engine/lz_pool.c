@@ -21,6 +21,7 @@ struct lz_pool {
     int nparts;
     int next;                   /* next unclaimed part */
     int finished;               /* parts finished */
+    int pending;                /* a started job not yet waited for */
     int shutdown;               /* workers should exit */
 };
 
@@ -114,6 +115,38 @@ lz_pool_size(const lz_pool *p)
 }
 
 void
+lz_pool_start(lz_pool *p, int nparts, void (*fn)(void *arg, int part), void *arg)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->fn = fn;
+    p->arg = arg;
+    p->nparts = nparts;
+    p->next = 0;
+    p->finished = 0;
+    p->pending = 1;
+    if (p->nworkers > 0 && nparts > 0) {
+        p->generation++;
+        pthread_cond_broadcast(&p->work);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void
+lz_pool_wait(lz_pool *p)
+{
+    if (!p || !p->pending)
+        return;
+    drain(p);
+    pthread_mutex_lock(&p->lock);
+    while (p->finished < p->nparts)
+        pthread_cond_wait(&p->done, &p->lock);
+    p->pending = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void
 lz_pool_run(lz_pool *p, int nparts, void (*fn)(void *arg, int part), void *arg)
 {
     if (!p || p->nworkers == 0 || nparts <= 1) {
@@ -121,18 +154,6 @@ lz_pool_run(lz_pool *p, int nparts, void (*fn)(void *arg, int part), void *arg)
             fn(arg, i);
         return;
     }
-    pthread_mutex_lock(&p->lock);
-    p->fn = fn;
-    p->arg = arg;
-    p->nparts = nparts;
-    p->next = 0;
-    p->finished = 0;
-    p->generation++;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->lock);
-    drain(p);
-    pthread_mutex_lock(&p->lock);
-    while (p->finished < p->nparts)
-        pthread_cond_wait(&p->done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    lz_pool_start(p, nparts, fn, arg);
+    lz_pool_wait(p);
 }

@@ -21,5 +21,12 @@ int lz_pool_size(const lz_pool *pool);
 /* Run fn(arg, part) for every part in [0, nparts), spread over the pool,
  * and return when all are done. */
 void lz_pool_run(lz_pool *pool, int nparts, void (*fn)(void *arg, int part), void *arg);
+/* The same in two halves, so that the caller can do other work (read the
+ * next slab) while the workers start on the parts: lz_pool_start hands
+ * them out and returns at once; lz_pool_wait runs what is left on the
+ * caller too and returns when all are done. One job at a time, and a
+ * pool only (not NULL): without one, lz_pool_run. */
+void lz_pool_start(lz_pool *pool, int nparts, void (*fn)(void *arg, int part), void *arg);
+void lz_pool_wait(lz_pool *pool);
 
 #endif

@@ -10,10 +10,10 @@
 #   scripts/fuzz.sh --build-only    build, run nothing
 #
 # Before fuzzing, each target replays its seed corpus (fuzz/corpus/expr or
-# fuzz/corpus/definition)
-# and every saved regression input (fuzz/regressions/<target>). Inputs the
-# fuzzer finds interesting accumulate in build/fuzz/corpus/<target> (kept
-# between runs, never committed); a crash, leak, timeout or sanitizer report
+# fuzz/corpus/definition) and every saved regression input
+# (fuzz/regressions/<target>). Inputs the fuzzer finds interesting
+# accumulate in build/fuzz/corpus/<target> (kept between runs, never
+# committed); a crash, leak, timeout or sanitizer report
 # stops the run with the input saved as build/fuzz/artifacts/<target>/
 # crash-*/leak-*/timeout-*, and this script exits non-zero. Reproduce with
 #   build/fuzz/fuzz/<target> build/fuzz/artifacts/<target>/crash-...

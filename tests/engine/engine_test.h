@@ -56,6 +56,7 @@ lz_status eval_all(bound *b, void *out);
 
 void register_shape_suite(void);
 void register_reduce_suite(void);
+void register_reduce_typed_suite(void);
 void register_describe_suite(void);
 
 #endif

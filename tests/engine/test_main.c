@@ -159,6 +159,7 @@ main(void)
     register_eval_suite();
     register_shape_suite();
     register_reduce_suite();
+    register_reduce_typed_suite();
     register_describe_suite();
     register_failure_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
