@@ -149,6 +149,8 @@ struct lz_source {
     int rank;                   /* number of axes */
     int64_t shape[LZ_MAX_RANK]; /* extent of each axis */
     int64_t chunk[LZ_MAX_RANK]; /* storage chunk per axis; 0 = not chunked */
+    bool filtered;              /* chunks are stored through filters: reading part of
+                                 * one costs decoding all of it */
 };
 
 /* An in-memory source over a caller's dense C-order array (tests, Python).

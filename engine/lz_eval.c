@@ -633,6 +633,31 @@ reduce_below(const lz_node *n, bool *seen)
     return false;
 }
 
+static bool
+filtered_below(const lz_graph *g, const lz_node *n, bool *seen)
+{
+    if (seen[n->id])
+        return false;
+    seen[n->id] = true;
+    if (n->kind == LZ_NODE_SOURCE)
+        return g->sources[n->source]->filtered;
+    for (int i = 0; i < n->nin; i++)
+        if (filtered_below(g, n->in[i], seen))
+            return true;
+    return false;
+}
+
+bool
+lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n)
+{
+    bool *seen = lz_calloc(ev->ctx, (size_t)ev->g->nnodes, sizeof *seen);
+    bool found = !seen || filtered_below(ev->g, n, seen);
+    if (!seen)
+        lz_ctx_clear_error(ev->ctx);
+    lz_free(ev->ctx, seen);
+    return found;
+}
+
 /* Whether evaluating the graph's roots evaluates a reduction (true when
  * that cannot be found out for want of memory). */
 static bool

@@ -44,6 +44,10 @@ size_t lz_node_cost(lz_evaluator *ev, const lz_node *n);
 /* The storage chunk grid of n's dominant source along n's axes (0 where
  * there is none): what pieces and slabs should align with. */
 void lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid);
+/* Whether evaluating n reads a source whose chunks pass through filters
+ * (true when that cannot be found out for want of memory: the cautious
+ * answer). */
+bool lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n);
 
 /* Reductions (lz_reduce.c). Several reductions of the same input over the
  * same axes, evaluated in one scan of it: nodes[0..n-1] over one box. */

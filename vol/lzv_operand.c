@@ -367,9 +367,11 @@ describe(lzv_operand *o, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx)
     if (st == LZ_OK && H5VLdataset_get(o->under_dset, o->under_vol_id, &pargs, dxpl_id, NULL) >= 0) {
         hid_t dcpl = pargs.args.get_dcpl.dcpl_id;
         hsize_t chunk[H5S_MAX_RANK];
-        if (H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, rank, chunk) == rank)
+        if (H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, rank, chunk) == rank) {
             for (int k = 0; k < rank; k++)
                 o->source.chunk[k] = (int64_t)chunk[k];
+            o->source.filtered = H5Pget_nfilters(dcpl) > 0;
+        }
         H5Pclose(dcpl);
     }
     H5Sclose(space);

@@ -1,10 +1,11 @@
-/* test_reduce_typed.c — reductions over float32 and narrow integer sources
- * with a storage chunk grid: the typed vector folds (straight from the
- * slab, no conversion tile), the plain sums of float32 and small integers,
- * the scan cut into pieces of outputs on the chunk grid, and the overlap of
- * reads and folds on worker threads. Every chunking, budget and thread
- * count must give the same bits, and the values must match sums done here
- * in long double. */
+/* test_reduce_typed.c — how reductions plan their scans and fold typed
+ * data: float32 and narrow integer sources with a storage chunk grid (the
+ * typed vector folds straight from the slab, the plain sums of float32 and
+ * small integers, the overlap of reads and folds on worker threads) give
+ * the same bits under every chunking, budget and thread count and match
+ * sums done here in long double; large accumulators are scanned in pieces
+ * of outputs (not for filtered sources); a small budget keeps pieces of a
+ * whole chunk's outputs. */
 #include "engine_test.h"
 
 #include <math.h>
@@ -185,9 +186,85 @@ test_typed_sources_same_bits(void)
             }
 }
 
+/* Accumulators beyond a cache's worth (sum of 160,000 float64 outputs:
+ * 2.5 MB with the compensation) are scanned in pieces of outputs, each
+ * read in bands of rows through the whole reduced axis; the values do not
+ * change, and a filtered source (whose chunks a band would decode once per
+ * piece) is read in whole rows. */
+enum { L0 = 3, L1 = 400, L2 = 400 };
+
+static void
+test_large_accumulators_in_pieces(void)
+{
+    static double big[L0 * L1 * L2], want[L1 * L2], got[L1 * L2];
+    srand(31);
+    for (int i = 0; i < L0 * L1 * L2; i++)
+        big[i] = (double)(rand() % 20001 - 10000) / 64.0; /* sums of three are exact */
+    for (int o = 0; o < L1 * L2; o++)
+        want[o] = big[o] + big[L1 * L2 + o] + big[2 * L1 * L2 + o];
+    for (int filtered = 0; filtered <= 1; filtered++)
+        for (int threads = 1; threads <= 3; threads += 2) {
+            counting c;
+            counting_init(&c, 3, (int64_t[]){L0, L1, L2}, big);
+            memcpy(c.src.chunk, (int64_t[]){1, L1, L2}, 3 * sizeof(int64_t));
+            c.src.filtered = filtered;
+            lz_config cfg;
+            lz_config_init(&cfg);
+            cfg.threads = threads;
+            bound b;
+            CU_ASSERT_EQUAL_FATAL(bind_text_with(&b, "sum(x, axis=0)", &c, 1, &cfg), LZ_OK);
+            CU_ASSERT_EQUAL(eval_all(&b, got), LZ_OK);
+            CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
+            CU_ASSERT_EQUAL(c.elements, L0 * L1 * L2); /* every element once */
+            if (filtered) {
+                CU_ASSERT_EQUAL(c.last.count[1], L1);
+            } else {
+                CU_ASSERT(c.last.count[1] < L1 && c.last.count[0] == L0); /* a band, all of axis 0 */
+            }
+            unbind(&b);
+        }
+}
+
+/* sum(x, axis=1) of x chunked (1, y, z) under a budget too small for the
+ * whole reduced extent of one chunk: pieces of one chunk's outputs, each
+ * scanned in a few slabs, never pieces of a few outputs read in slivers
+ * (pieces of 62 outputs here before, and of one output, a read each,
+ * 413,000 reads, for the benchmark's sum(C, axis=1) with memory=16MiB). */
+enum { W0 = 4, W1 = 64, W2 = 256 };
+
+static void
+test_small_budget_keeps_chunk_pieces(void)
+{
+    static double x[W0 * W1 * W2], got[W0 * W2];
+    srand(41);
+    for (int i = 0; i < W0 * W1 * W2; i++)
+        x[i] = (double)(rand() % 2001 - 1000);
+    counting c;
+    counting_init(&c, 3, (int64_t[]){W0, W1, W2}, x);
+    memcpy(c.src.chunk, (int64_t[]){1, W1, W2}, 3 * sizeof(int64_t));
+    bound b;
+    CU_ASSERT_EQUAL_FATAL(bind_text(&b, "sum(x, axis=1)", &c, 1, 64 << 10), LZ_OK);
+    CU_ASSERT_EQUAL(eval_all(&b, got), LZ_OK);
+    bool right = true;
+    for (int i = 0; i < W0; i++)
+        for (int k = 0; k < W2; k++) {
+            double sum = 0; /* integers: exact */
+            for (int j = 0; j < W1; j++)
+                sum += x[(i * W1 + j) * W2 + k];
+            right &= got[i * W2 + k] == sum;
+        }
+    CU_ASSERT(right);
+    CU_ASSERT_EQUAL(c.elements, W0 * W1 * W2);
+    CU_ASSERT_EQUAL(c.last.count[2], W2); /* whole rows of a chunk, not slivers */
+    CU_ASSERT(c.reads <= W0 * 8);
+    unbind(&b);
+}
+
 void
 register_reduce_typed_suite(void)
 {
     CU_pSuite s = CU_add_suite("reductions of typed, chunked sources", NULL, NULL);
     CU_add_test(s, "float32 and narrow integers: same bits everywhere, right values", test_typed_sources_same_bits);
+    CU_add_test(s, "large accumulators scanned in pieces of outputs", test_large_accumulators_in_pieces);
+    CU_add_test(s, "a small budget still reads chunks in few pieces", test_small_budget_keeps_chunk_pieces);
 }
