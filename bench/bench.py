@@ -5,8 +5,9 @@ process of its own, measured from here:
 
 - time: the measured program's own clock around its timed region (opening
   the files to having the results), so interpreter start-up and imports are
-  left out; external commands (h5lazy save) are timed from here, start-up
-  included.
+  left out (the C programs call H5open, which loads the connector, before
+  their clock starts, as importing h5py does); external commands (h5lazy
+  save) are timed from here, start-up included.
 - peak RSS: VmHWM of /proc/<pid>/status, which the measured program reads
   at its end; external commands are sampled every 5 ms while they run.
   (ru_maxrss from wait4 would not do: Linux carries it across exec, so a

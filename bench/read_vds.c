@@ -43,6 +43,10 @@ main(int argc, char **argv)
     hid_t dset[MAX_DATASETS], type[MAX_DATASETS], all[MAX_DATASETS];
     void *buf[MAX_DATASETS];
     size_t bytes[MAX_DATASETS];
+    /* HDF5 starts (and loads the connector HDF5_VOL_CONNECTOR names) before
+     * the clock does, as importing h5py does for the Python methods. */
+    if (H5open() < 0)
+        die("cannot initialise HDF5");
     bench_mark start = bench_now();
     hid_t file = H5Fopen(argv[first], H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0)

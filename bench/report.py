@@ -246,8 +246,9 @@ def render(info, results):
         f"- Each of {args.runs} run(s) of a method is a process of its own; the table gives the "
         "median. Runs interleave the methods.",
         "- Time: the process's own clock from opening the files to having the results in memory "
-        "(W4: stored and closed); interpreter start-up and imports are left out. † marks "
-        "commands timed from outside (start-up included).",
+        "(W4: stored and closed); interpreter start-up and imports are left out, and the C "
+        "programs initialise HDF5 (`H5open`, which loads the connector) before their clock "
+        "starts, as importing h5py does. † marks commands timed from outside (start-up included).",
         "- Before each round of runs the workload's source files are read with "
         "`cat > /dev/null`, so that every run reads from the page cache (MemAvailable is "
         "checked against their size, below; `read_bytes` of every run, i.e. disk reads, is "
