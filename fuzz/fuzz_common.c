@@ -52,32 +52,67 @@ sat_add(int64_t a, int64_t b)
     return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
-static int64_t
-node_work(const lz_node *n, unsigned char *seen, int nnodes, bool *has_reduce)
+/* How many times a node may be evaluated whole: a reduction inside the
+ * input of another is evaluated again for every slab of the outer one when
+ * nothing is kept (the reference context has no cache; a small budget
+ * makes slabs of one element), so nested reductions multiply:
+ * sum(x - sum(x - sum(x))) of 64 elements costs 64^3, not 3 * 64 (a
+ * fuzzer timeout, 14 s under ASan, before this was counted). `times` is
+ * how often n is evaluated; `rtimes` how often a reduction found below n
+ * is. Each node keeps the largest pair seen and is walked again only when
+ * one grows, so shared subgraphs cost little. */
+typedef struct work_walk {
+    int64_t *times, *rtimes; /* per node id: largest seen, 0 = not yet */
+    int64_t *cost;           /* per node id: its elements times its evaluations */
+    int nnodes;
+    bool has_reduce;
+} work_walk;
+
+static void
+walk_work(work_walk *w, const lz_node *n, int64_t times, int64_t rtimes)
 {
-    if (n->id < 0 || n->id >= nnodes || seen[n->id])
-        return 0;
-    seen[n->id] = 1;
-    if (n->kind == LZ_NODE_REDUCE)
-        *has_reduce = true;
-    int64_t e = 1;
-    for (int k = 0; k < n->rank; k++) /* an empty node still costs a visit */
+    if (n->id < 0 || n->id >= w->nnodes || (times <= w->times[n->id] && rtimes <= w->rtimes[n->id]))
+        return;
+    if (times > w->times[n->id])
+        w->times[n->id] = times;
+    if (rtimes > w->rtimes[n->id])
+        w->rtimes[n->id] = rtimes;
+    times = w->times[n->id];
+    rtimes = w->rtimes[n->id];
+    int64_t e = 1; /* an empty node still costs a visit */
+    for (int k = 0; k < n->rank; k++)
         e = fuzz_sat_mul(e, n->shape[k] > 0 ? n->shape[k] : 1);
+    /* A reduction's own evaluation happens rtimes over, the others' times over. */
+    w->cost[n->id] = fuzz_sat_mul(e, n->kind == LZ_NODE_REDUCE ? rtimes : times);
+    if (n->kind == LZ_NODE_REDUCE) {
+        w->has_reduce = true;
+        int64_t in = 1;
+        for (int k = 0; k < n->in[0]->rank; k++)
+            in = fuzz_sat_mul(in, n->in[0]->shape[k] > 0 ? n->in[0]->shape[k] : 1);
+        walk_work(w, n->in[0], rtimes, fuzz_sat_mul(rtimes, in));
+        return;
+    }
     for (int i = 0; i < n->nin; i++)
-        e = sat_add(e, node_work(n->in[i], seen, nnodes, has_reduce));
-    return e;
+        walk_work(w, n->in[i], times, rtimes);
 }
 
 int64_t
 fuzz_graph_work(const lz_graph *g, bool *has_reduce)
 {
-    *has_reduce = false;
-    unsigned char *seen = calloc((size_t)g->nnodes + 1, 1);
-    if (!seen)
-        return INT64_MAX;
-    int64_t w = 0;
-    for (int r = 0; r < g->nroots; r++)
-        w = sat_add(w, node_work(g->roots[r], seen, g->nnodes, has_reduce));
-    free(seen);
-    return w;
+    size_t n = (size_t)g->nnodes + 1;
+    work_walk w = {.times = calloc(n, sizeof(int64_t)), .rtimes = calloc(n, sizeof(int64_t)),
+                   .cost = calloc(n, sizeof(int64_t)), .nnodes = g->nnodes};
+    int64_t total = INT64_MAX;
+    if (w.times && w.rtimes && w.cost) {
+        for (int r = 0; r < g->nroots; r++)
+            walk_work(&w, g->roots[r], 1, 1);
+        total = 0;
+        for (int i = 0; i < g->nnodes; i++)
+            total = sat_add(total, w.cost[i]);
+    }
+    *has_reduce = w.has_reduce;
+    free(w.times);
+    free(w.rtimes);
+    free(w.cost);
+    return total;
 }

@@ -17,8 +17,10 @@ void fuzz_fill(void *buf, lz_dtype t, int salt, int count);
 /* a * b, or INT64_MAX when it does not fit. */
 int64_t fuzz_sat_mul(int64_t a, int64_t b);
 
-/* The elements of every node of g, each node counted once (saturating at
- * INT64_MAX, which an allocation failure also gives); *has_reduce says
+/* The elements evaluation of g may compute: every node's elements times
+ * how often it may be evaluated whole (nested reductions are evaluated
+ * again per slab of the outer one when nothing is kept), saturating at
+ * INT64_MAX, which an allocation failure also gives; *has_reduce says
  * whether one of them is a reduction. */
 int64_t fuzz_graph_work(const lz_graph *g, bool *has_reduce);
 
