@@ -6,17 +6,17 @@
  * most LZ_SLAB_BYTES), for all outputs of the box at once or for pieces of
  * outputs: on the chunk grid when the input's chunks cut kept axes only,
  * of LZ_STATE_BYTES of accumulators when they are larger (plan_scan).
- * Each slab is evaluated on the calling thread, then folded into one accumulator per
- * output element, the outputs split among the pool's threads; with
- * threads, the fold of one slab overlaps the read of the next. Runs along
- * the innermost axis (neighbouring axes merged, slab_geometry) are folded
- * by a loop specialised for the operation: "vector" runs (innermost axis
- * kept: one value for each of m consecutive outputs), straight from the
- * slab's floats and narrow integers, and "scalar" runs (innermost axis
- * reduced: m values for one output), converted a tile at a time to a
- * canonical value type (double, int64 or uint64) first. Several reductions
- * of the same input over the same axes share the scan (mean and std in
- * one pass).
+ * Each slab is evaluated on the calling thread, then folded into one
+ * accumulator per output element, the outputs split among the pool's
+ * threads; with threads, the fold of one slab overlaps the read of the
+ * next. Runs along the innermost axis (neighbouring axes merged,
+ * slab_geometry) are folded by a loop specialised for the operation:
+ * "vector" runs (innermost axis kept: one value for each of m consecutive
+ * outputs), straight from the slab's floats and narrow integers, and
+ * "scalar" runs (innermost axis reduced: m values for one output),
+ * converted a tile at a time to a canonical value type (double, int64 or
+ * uint64) first. Several reductions of the same input over the same axes
+ * share the scan (mean and std in one pass).
  *
  * Every output folds its elements one at a time in C order of the reduced
  * axes, whatever the slab and piece sizes, so results do not depend on the
@@ -796,7 +796,8 @@ slab_elements(const scan_plan *p, int64_t nout)
  *   x chunked (1, y, z)). Slabs over every output would cut the chunks
  *   across (rows 0-4 of every chunk, then rows 5-9...: 512 partial reads
  *   per slab, 40% of sum(C, axis=1)'s time in per-read work), so pieces on
- *   the chunk grid take the whole reduced extent, each slab whole chunks;
+ *   the chunk grid take the whole reduced extent, each slab whole chunks
+ *   (or, past LZ_SLAB_BYTES or the budget, contiguous parts of them);
  * - or the accumulators exceed LZ_STATE_BYTES, and no source has filters
  *   (the narrower reads of pieces are contiguous runs of the chunks, but
  *   a filtered chunk would be decoded once per piece). */
