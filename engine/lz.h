@@ -223,8 +223,10 @@ lz_status lz_graph_eval_many(lz_graph *graph, const lz_box *box, void *const *ou
 size_t lz_graph_source_count(const lz_graph *graph);
 const lz_source *lz_graph_source(const lz_graph *graph, size_t i);
 /* How many elements of each source (elements[i] for lz_graph_source(i))
- * evaluating `box` of root `root` reads, found without reading; results
- * kept between evaluations are not counted. */
+ * evaluating `box` of root `root` reads, found without reading, piece by
+ * piece as evaluation cuts the box (each piece reads again what it
+ * broadcasts); results kept between evaluations are not counted. Fails
+ * for a bad box or want of memory; `elements` is written on success only. */
 lz_status lz_graph_estimate_reads(const lz_graph *graph, int root, const lz_box *box, int64_t *elements);
 /* The graph of root `root` for people: an indented tree (style 0) or
  * Graphviz DOT (style 1), one node per line with its type and shape;

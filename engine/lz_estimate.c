@@ -1,9 +1,10 @@
 /* lz_estimate.c — what evaluating a box would read, without reading: the
  * elements of each source, following the same box mapping as evaluation
- * (lz_eval.h). Kept results (the cache) and shared reads are not counted,
- * so it is what a first read of the box costs at most, but for one thing:
- * a box too large for one piece (half the memory budget) reads the
- * operands it broadcasts once per piece, and this counts them once. */
+ * (lz_eval.h), piece by piece as evaluation cuts the box, since every
+ * piece reads again the operands it broadcasts. Kept results (the cache)
+ * and shared reads are not counted, so it is what a first read of the box
+ * costs at most, but for one thing: a box of more than LZ_ESTIMATE_PIECES
+ * pieces is estimated whole, counting its broadcast operands once. */
 #include "lz_eval.h"
 #include "lz_vm.h"
 
@@ -63,6 +64,37 @@ estimate(const lz_graph *g, const lz_node *n, const lz_box *box, int64_t *elemen
     }
 }
 
+/* Pieces estimated one by one at most; more are estimated as one box (a
+ * read of that many pieces is long anyway, and its broadcast operands are
+ * a small part of it). A piece has at least one element, so every box of
+ * up to 2^16 elements (the fuzzer's) is estimated piece by piece. */
+#define LZ_ESTIMATE_PIECES ((int64_t)1 << 16)
+
+typedef struct estimate_job {
+    const lz_graph *g;
+    const lz_node *root;
+    int64_t *elements;
+    bool started;        /* elements zeroed (only once a piece comes: they
+                          * are written only on success) */
+} estimate_job;
+
+static void
+zero(const lz_graph *g, int64_t *elements)
+{
+    for (size_t i = 0; i < g->nsources; i++)
+        elements[i] = 0;
+}
+
+static void
+estimate_piece(void *arg, const lz_box *piece)
+{
+    estimate_job *job = arg;
+    if (!job->started)
+        zero(job->g, job->elements);
+    job->started = true;
+    estimate(job->g, job->root, piece, job->elements);
+}
+
 lz_status
 lz_graph_estimate_reads(const lz_graph *g, int root, const lz_box *box, int64_t *elements)
 {
@@ -72,8 +104,12 @@ lz_graph_estimate_reads(const lz_graph *g, int root, const lz_box *box, int64_t 
     lz_status st = lz_box_check(g->ctx, box, r->rank, r->shape, "estimated box");
     if (st)
         return st;
-    for (size_t i = 0; i < g->nsources; i++)
-        elements[i] = 0;
-    estimate(g, r, box, elements);
-    return LZ_OK;
+    estimate_job job = {.g = g, .root = r, .elements = elements};
+    bool complete;
+    st = lz_graph_visit_pieces(g, root, box, LZ_ESTIMATE_PIECES, estimate_piece, &job, &complete);
+    if (st == LZ_OK && (!job.started || !complete)) { /* an empty box, or too many pieces */
+        zero(g, elements);
+        estimate(g, r, box, elements);
+    }
+    return st;
 }

@@ -619,16 +619,39 @@ evaluator_destroy(lz_evaluator *ev)
 /* Temporaries of one piece of an evaluation without reductions. */
 #define LZ_PIECE_BYTES ((size_t)512 << 10)
 
+/* Whether n reduces, or reads an operand along a broadcast axis (one
+ * element of it for many of n's): an elementwise input of another shape
+ * (not a literal, which reads nothing), or a view's new or step-0 axis. */
 static bool
-reduce_below(const lz_node *n, bool *seen)
+reduces_or_broadcasts(const lz_node *n, bool *seen)
 {
     if (seen[n->id])
         return false;
     seen[n->id] = true;
-    if (n->kind == LZ_NODE_REDUCE)
+    switch (n->kind) {
+    case LZ_NODE_REDUCE:
         return true;
+    case LZ_NODE_CAST:
+    case LZ_NODE_UFUNC:
+        for (int i = 0; i < n->nin; i++) {
+            const lz_node *x = n->in[i];
+            bool same = x->kind == LZ_NODE_CONST || x->rank == n->rank;
+            for (int k = 0; same && x->kind != LZ_NODE_CONST && k < n->rank; k++)
+                same = x->shape[k] == n->shape[k];
+            if (!same)
+                return true;
+        }
+        break;
+    case LZ_NODE_VIEW:
+        for (int k = 0; k < n->rank; k++)
+            if (n->shape[k] > 1 && (n->view->in_axis[k] < 0 || n->view->step[k] == 0))
+                return true;
+        break;
+    default:
+        break;
+    }
     for (int i = 0; i < n->nin; i++)
-        if (reduce_below(n->in[i], seen))
+        if (reduces_or_broadcasts(n->in[i], seen))
             return true;
     return false;
 }
@@ -658,19 +681,79 @@ lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n)
     return found;
 }
 
-/* Whether evaluating the graph's roots evaluates a reduction (true when
- * that cannot be found out for want of memory). */
+/* Whether small pieces would cost reads (plan_pieces): the graph's roots
+ * evaluate a reduction, whose scans they would cut across the chunks, or
+ * broadcast an operand, which every piece reads again (x[:, None] *
+ * y[None, :]: y read 7 times per chunk of 32 rows instead of once). True
+ * when that cannot be found out for want of memory. */
 static bool
-reaches_reduce(lz_evaluator *ev, const lz_graph *g)
+small_pieces_cost_reads(lz_evaluator *ev, const lz_graph *g)
 {
     bool *seen = lz_calloc(ev->ctx, (size_t)g->nnodes, sizeof *seen);
     bool found = !seen;
     for (int r = 0; !found && r < g->nroots; r++)
-        found = reduce_below(g->roots[r], seen);
+        found = reduces_or_broadcasts(g->roots[r], seen);
     if (!seen)
         lz_ctx_clear_error(ev->ctx);
     lz_free(ev->ctx, seen);
     return found;
+}
+
+/* How lz_graph_eval_many cuts `box` (nelem > 0 elements) of g's roots:
+ * pieces whose temporaries, for every root, fit half the budget, on the
+ * grid of the first root's dominant source. */
+static void
+plan_pieces(lz_evaluator *ev, const lz_graph *g, const lz_box *box, int64_t nelem, planner *p)
+{
+    size_t per = 0;
+    for (int r = 0; r < g->nroots; r++)
+        per += lz_node_cost(ev, g->roots[r]);
+    int64_t max_elems = nelem;
+    if (per > 0) {
+        int64_t fit = (int64_t)(ev->ctx->config.memory_bytes / 2 / per);
+        max_elems = fit < 1 ? 1 : fit < max_elems ? fit : max_elems;
+        /* Small pieces where they cost no reads: their temporaries stay
+         * in cache and are reused from piece to piece, where large ones
+         * are fresh pages each time (perf of ((A - B) * 2 + 1)[10:20,
+         * 100:200]: a third of the time in page faults; W4's A * B + 1
+         * saved took half the CPU time with pieces of 512 KiB). */
+        int64_t small = (int64_t)(LZ_PIECE_BYTES / per);
+        if (small < max_elems && !small_pieces_cost_reads(ev, g))
+            max_elems = small > 0 ? small : 1;
+    }
+    int64_t grid[LZ_MAX_RANK];
+    lz_node_grid(ev, g->roots[0], grid);
+    planner_init(p, box, max_elems, grid);
+}
+
+lz_status
+lz_graph_visit_pieces(const lz_graph *g, int root, const lz_box *box, int64_t most,
+                      void (*visit)(void *arg, const lz_box *piece), void *arg, bool *complete)
+{
+    *complete = true;
+    int64_t nelem;
+    if (!lz_box_nelem(box, &nelem) || nelem == 0)
+        return LZ_OK;
+    lz_graph one = *g; /* root `root` alone, as lz_graph_eval evaluates it */
+    one.roots = g->roots + root;
+    one.nroots = 1;
+    lz_evaluator ev;
+    lz_status st = evaluator_init(&ev, &one, false, NULL, 0);
+    if (st == LZ_OK) {
+        planner p;
+        plan_pieces(&ev, &one, box, nelem, &p);
+        lz_box piece;
+        int64_t offset, n = 0;
+        while (planner_next(&p, &piece, &offset)) {
+            if (n++ == most) {
+                *complete = false;
+                break;
+            }
+            visit(arg, &piece);
+        }
+    }
+    evaluator_destroy(&ev);
+    return st;
 }
 
 lz_status
@@ -698,29 +781,9 @@ lz_graph_eval_many(lz_graph *g, const lz_box *box, void *const *outs)
     const lz_node *scanned = one_scan ? g->roots[0]->in[0] : NULL;
     lz_status st = one_scan ? evaluator_init(&ev, g, true, &scanned, 1)
                             : evaluator_init(&ev, g, g->nroots > 1, (const lz_node *const *)g->roots, g->nroots);
-    /* Pieces: every root's temporaries for one piece within half the budget. */
-    size_t per = 0;
-    for (int r = 0; st == LZ_OK && r < g->nroots; r++)
-        per += lz_node_cost(&ev, g->roots[r]);
-    int64_t max_elems = nelem;
-    if (per > 0) {
-        int64_t fit = (int64_t)(ctx->config.memory_bytes / 2 / per);
-        max_elems = fit < 1 ? 1 : fit < max_elems ? fit : max_elems;
-        /* Without reductions, small pieces: their temporaries stay in
-         * cache and are reused from piece to piece, where large ones are
-         * fresh pages each time (perf of ((A - B) * 2 + 1)[10:20, 100:200]:
-         * a third of the time in page faults; W4's A * B + 1 saved took
-         * half the CPU time with pieces of 512 KiB). A reduction keeps
-         * the budget's pieces: smaller ones would cut the reads of its
-         * scans across the chunks. */
-        int64_t small = (int64_t)(LZ_PIECE_BYTES / per);
-        if (small < max_elems && !reaches_reduce(&ev, g))
-            max_elems = small > 0 ? small : 1;
-    }
-    int64_t grid[LZ_MAX_RANK];
-    lz_node_grid(&ev, g->roots[0], grid);
-    planner p;
-    planner_init(&p, box, max_elems, grid);
+    planner p = {.grid = 0};
+    if (st == LZ_OK)
+        plan_pieces(&ev, g, box, nelem, &p);
     lz_box piece;
     int64_t offset;
     while (st == LZ_OK && planner_next(&p, &piece, &offset)) {

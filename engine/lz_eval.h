@@ -48,6 +48,11 @@ void lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid);
  * (true when that cannot be found out for want of memory: the cautious
  * answer). */
 bool lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n);
+/* Call visit(arg, piece) for the pieces lz_graph_eval cuts `box` of root
+ * `root` into, in order: all of them (*complete true) or the first `most`
+ * (*complete false). Fails only for want of memory. */
+lz_status lz_graph_visit_pieces(const lz_graph *g, int root, const lz_box *box, int64_t most,
+                                void (*visit)(void *arg, const lz_box *piece), void *arg, bool *complete);
 
 /* Reductions (lz_reduce.c). Several reductions of the same input over the
  * same axes, evaluated in one scan of it: nodes[0..n-1] over one box. */

@@ -55,6 +55,28 @@ test_estimates(void)
      * the grid it read the broadcast row once per piece. */
     lz_box whole = {.rank = 3, .count = {D0, D1, D2}, .step = {1, 1, 1}};
     check_estimate("x + x[:1]", &whole, 2, D0 * D1 * D2 + D1 * D2);
+    /* A box cut into pieces reads a broadcast operand once per piece, and
+     * the estimate counts it so (fuzz/regressions/fuzz_expr/
+     * estimate-reads-small-pieces-reread-broadcast: it counted x once).
+     * Pieces are small (512 KiB of temporaries) only where that costs no
+     * reads: not over a broadcast, so with the default budget this box is
+     * one piece, and a 64 KiB budget cuts it. */
+    static const size_t budgets[] = {0, 64 << 10};
+    lz_box big = {.rank = 4, .count = {1000, D0, D1, D2}, .step = {1, 1, 1, 1}};
+    double *out = malloc(1000 * D0 * D1 * D2 * sizeof *out);
+    for (int i = 0; i < 2; i++) {
+        counting c;
+        counting_init(&c, 3, (int64_t[]){D0, D1, D2}, ddata);
+        bound b;
+        CU_ASSERT_EQUAL_FATAL(bind_text(&b, "-broadcast_to(x, (1000, 6, 5, 4))", &c, 1, budgets[i]), LZ_OK);
+        int64_t est = -1;
+        CU_ASSERT_EQUAL(lz_graph_estimate_reads(b.graph, 0, &big, &est), LZ_OK);
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &big, out), LZ_OK);
+        CU_ASSERT(budgets[i] ? c.reads > 1 : c.reads == 1);
+        CU_ASSERT_EQUAL(est, c.elements);
+        unbind(&b);
+    }
+    free(out);
 }
 
 static void
