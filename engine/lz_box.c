@@ -135,6 +135,36 @@ lz_box_pieces_next(lz_box_pieces *it, lz_box *piece, int64_t *offset)
 }
 
 void
+lz_grid_pieces_init(lz_grid_pieces *p, const lz_box *box, int64_t max_elems, const int64_t *grid)
+{
+    lz_box_pieces_init(&p->it, box, max_elems);
+    p->grid = 0;
+    int a = p->it.axis;
+    if (a >= 0 && !p->it.done && grid[a] > 1 && box->step[a] == 1 && p->it.run >= grid[a] &&
+        p->it.run < box->count[a]) {
+        p->grid = grid[a];
+        p->it.run -= p->it.run % grid[a];
+    }
+}
+
+bool
+lz_grid_pieces_next(lz_grid_pieces *p, lz_box *piece, int64_t *offset)
+{
+    int a = p->it.axis;
+    if (p->grid > 0 && !p->it.done) {
+        /* Shorten the run so that it ends on a grid line. */
+        int64_t pos = p->it.box.start[a] + p->it.index[a];
+        int64_t run = p->it.run - pos % p->grid;
+        int64_t saved = p->it.run;
+        p->it.run = run > 0 ? run : p->it.run;
+        bool more = lz_box_pieces_next(&p->it, piece, offset);
+        p->it.run = saved;
+        return more;
+    }
+    return lz_box_pieces_next(&p->it, piece, offset);
+}
+
+void
 lz_box_gather(void *dst, const void *src, int rank, const int64_t *shape, const lz_box *box,
               size_t itemsize)
 {

@@ -17,6 +17,22 @@
 lz_status lz_box_check(lz_ctx *ctx, const lz_box *box, int rank, const int64_t *shape,
                        const char *what);
 
+/* Cut `box` into C-order pieces of at most max_elems elements (as
+ * lz_box_pieces) whose runs along the cut axis start and end on `grid`'s
+ * lines on that axis (when it has one and the box's step there is 1): a
+ * piece then covers whole chunks and no chunk is read by two pieces. A
+ * run that already spans the whole axis is not cut: one piece reads every
+ * chunk once anyway, and every extra piece reads again the operands it
+ * broadcasts. Used for the pieces of an evaluation (lz_eval.c) and of a
+ * reduction's outputs (lz_reduce.c). */
+typedef struct lz_grid_pieces {
+    lz_box_pieces it; /* the plain cut */
+    int64_t grid;     /* grid along it.axis, or 0 */
+} lz_grid_pieces;
+
+void lz_grid_pieces_init(lz_grid_pieces *p, const lz_box *box, int64_t max_elems, const int64_t *grid);
+bool lz_grid_pieces_next(lz_grid_pieces *p, lz_box *piece, int64_t *offset);
+
 /* Copy the elements of `box` out of a dense C-order array `src` of `shape`
  * into the dense buffer `dst` (itemsize bytes each). */
 void lz_box_gather(void *dst, const void *src, int rank, const int64_t *shape, const lz_box *box,

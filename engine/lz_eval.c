@@ -487,48 +487,6 @@ lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
     }
 }
 
-/* Cut `box` into C-order pieces of at most max_elems elements whose runs
- * along the cut axis start and end on the grid of that axis (when it has
- * one and the box's step there is 1): a piece then covers whole chunks and
- * no chunk is read by two pieces. A run that already spans the whole axis
- * is not cut: one piece reads every chunk once anyway, and every extra
- * piece reads again the operands it broadcasts (more than
- * lz_graph_estimate_reads says: a + u, u of shape (1, 4) against (3, 4)). */
-typedef struct planner {
-    lz_box_pieces it;       /* the plain cut */
-    int64_t grid;           /* grid along it.axis, or 0 */
-} planner;
-
-static void
-planner_init(planner *p, const lz_box *box, int64_t max_elems, const int64_t *grid)
-{
-    lz_box_pieces_init(&p->it, box, max_elems);
-    p->grid = 0;
-    int a = p->it.axis;
-    if (a >= 0 && !p->it.done && grid[a] > 1 && box->step[a] == 1 && p->it.run >= grid[a] &&
-        p->it.run < box->count[a]) {
-        p->grid = grid[a];
-        p->it.run -= p->it.run % grid[a];
-    }
-}
-
-static bool
-planner_next(planner *p, lz_box *piece, int64_t *offset)
-{
-    int a = p->it.axis;
-    if (p->grid > 0 && !p->it.done) {
-        /* Shorten the run so that it ends on a grid line. */
-        int64_t pos = p->it.box.start[a] + p->it.index[a];
-        int64_t run = p->it.run - pos % p->grid;
-        int64_t saved = p->it.run;
-        p->it.run = run > 0 ? run : p->it.run;
-        bool more = lz_box_pieces_next(&p->it, piece, offset);
-        p->it.run = saved;
-        return more;
-    }
-    return lz_box_pieces_next(&p->it, piece, offset);
-}
-
 /* ---- public ------------------------------------------------------------------------------ */
 
 /* Count the edges into every node reached from n (each input once per
@@ -623,11 +581,9 @@ evaluator_destroy(lz_evaluator *ev)
  * element of it for many of n's): an elementwise input of another shape
  * (not a literal, which reads nothing), or a view's new or step-0 axis. */
 static bool
-reduces_or_broadcasts(const lz_node *n, bool *seen)
+reduces_or_broadcasts(const lz_graph *g, const lz_node *n)
 {
-    if (seen[n->id])
-        return false;
-    seen[n->id] = true;
+    (void)g;
     switch (n->kind) {
     case LZ_NODE_REDUCE:
         return true;
@@ -641,69 +597,65 @@ reduces_or_broadcasts(const lz_node *n, bool *seen)
             if (!same)
                 return true;
         }
-        break;
+        return false;
     case LZ_NODE_VIEW:
         for (int k = 0; k < n->rank; k++)
             if (n->shape[k] > 1 && (n->view->in_axis[k] < 0 || n->view->step[k] == 0))
                 return true;
-        break;
+        return false;
     default:
-        break;
+        return false;
     }
-    for (int i = 0; i < n->nin; i++)
-        if (reduces_or_broadcasts(n->in[i], seen))
-            return true;
-    return false;
 }
 
 static bool
-filtered_below(const lz_graph *g, const lz_node *n, bool *seen)
+reads_filtered_source(const lz_graph *g, const lz_node *n)
+{
+    return n->kind == LZ_NODE_SOURCE && g->sources[n->source]->filtered;
+}
+
+static bool
+holds_below(const lz_graph *g, const lz_node *n, bool *seen, bool (*holds)(const lz_graph *, const lz_node *))
 {
     if (seen[n->id])
         return false;
     seen[n->id] = true;
-    if (n->kind == LZ_NODE_SOURCE)
-        return g->sources[n->source]->filtered;
+    if (holds(g, n))
+        return true;
     for (int i = 0; i < n->nin; i++)
-        if (filtered_below(g, n->in[i], seen))
+        if (holds_below(g, n->in[i], seen, holds))
             return true;
     return false;
+}
+
+/* Whether `holds` is true of a node reached from tops[0..ntops-1], each
+ * node asked once; true when that cannot be found out for want of memory
+ * (the cautious answer for every caller). */
+static bool
+holds_anywhere(lz_evaluator *ev, const lz_node *const *tops, int ntops,
+               bool (*holds)(const lz_graph *, const lz_node *))
+{
+    bool *seen = lz_calloc(ev->ctx, (size_t)ev->g->nnodes, sizeof *seen);
+    bool found = !seen;
+    for (int t = 0; !found && t < ntops; t++)
+        found = holds_below(ev->g, tops[t], seen, holds);
+    if (!seen)
+        lz_ctx_clear_error(ev->ctx);
+    lz_free(ev->ctx, seen);
+    return found;
 }
 
 bool
 lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n)
 {
-    bool *seen = lz_calloc(ev->ctx, (size_t)ev->g->nnodes, sizeof *seen);
-    bool found = !seen || filtered_below(ev->g, n, seen);
-    if (!seen)
-        lz_ctx_clear_error(ev->ctx);
-    lz_free(ev->ctx, seen);
-    return found;
-}
-
-/* Whether small pieces would cost reads (plan_pieces): the graph's roots
- * evaluate a reduction, whose scans they would cut across the chunks, or
- * broadcast an operand, which every piece reads again (x[:, None] *
- * y[None, :]: y read 7 times per chunk of 32 rows instead of once). True
- * when that cannot be found out for want of memory. */
-static bool
-small_pieces_cost_reads(lz_evaluator *ev, const lz_graph *g)
-{
-    bool *seen = lz_calloc(ev->ctx, (size_t)g->nnodes, sizeof *seen);
-    bool found = !seen;
-    for (int r = 0; !found && r < g->nroots; r++)
-        found = reduces_or_broadcasts(g->roots[r], seen);
-    if (!seen)
-        lz_ctx_clear_error(ev->ctx);
-    lz_free(ev->ctx, seen);
-    return found;
+    return holds_anywhere(ev, &n, 1, reads_filtered_source);
 }
 
 /* How lz_graph_eval_many cuts `box` (nelem > 0 elements) of g's roots:
  * pieces whose temporaries, for every root, fit half the budget, on the
  * grid of the first root's dominant source. */
 static void
-plan_pieces(lz_evaluator *ev, const lz_graph *g, const lz_box *box, int64_t nelem, planner *p)
+plan_pieces(lz_evaluator *ev, const lz_graph *g, const lz_box *box, int64_t nelem, lz_grid_pieces *p)
 {
     size_t per = 0;
     for (int r = 0; r < g->nroots; r++)
@@ -716,14 +668,18 @@ plan_pieces(lz_evaluator *ev, const lz_graph *g, const lz_box *box, int64_t nele
          * in cache and are reused from piece to piece, where large ones
          * are fresh pages each time (perf of ((A - B) * 2 + 1)[10:20,
          * 100:200]: a third of the time in page faults; W4's A * B + 1
-         * saved took half the CPU time with pieces of 512 KiB). */
+         * saved took half the CPU time with pieces of 512 KiB). Not over
+         * a reduction, whose scans they would cut across the chunks, nor
+         * over a broadcast operand, which every piece reads again
+         * (x[:, None] * y[None, :]: y 7 times per chunk of 32 rows). */
         int64_t small = (int64_t)(LZ_PIECE_BYTES / per);
-        if (small < max_elems && !small_pieces_cost_reads(ev, g))
+        if (small < max_elems && !holds_anywhere(ev, (const lz_node *const *)g->roots, g->nroots,
+                                                 reduces_or_broadcasts))
             max_elems = small > 0 ? small : 1;
     }
     int64_t grid[LZ_MAX_RANK];
     lz_node_grid(ev, g->roots[0], grid);
-    planner_init(p, box, max_elems, grid);
+    lz_grid_pieces_init(p, box, max_elems, grid);
 }
 
 lz_status
@@ -740,11 +696,11 @@ lz_graph_visit_pieces(const lz_graph *g, int root, const lz_box *box, int64_t mo
     lz_evaluator ev;
     lz_status st = evaluator_init(&ev, &one, false, NULL, 0);
     if (st == LZ_OK) {
-        planner p;
+        lz_grid_pieces p;
         plan_pieces(&ev, &one, box, nelem, &p);
         lz_box piece;
         int64_t offset, n = 0;
-        while (planner_next(&p, &piece, &offset)) {
+        while (lz_grid_pieces_next(&p, &piece, &offset)) {
             if (n++ == most) {
                 *complete = false;
                 break;
@@ -781,12 +737,12 @@ lz_graph_eval_many(lz_graph *g, const lz_box *box, void *const *outs)
     const lz_node *scanned = one_scan ? g->roots[0]->in[0] : NULL;
     lz_status st = one_scan ? evaluator_init(&ev, g, true, &scanned, 1)
                             : evaluator_init(&ev, g, g->nroots > 1, (const lz_node *const *)g->roots, g->nroots);
-    planner p = {.grid = 0};
+    lz_grid_pieces p = {.grid = 0};
     if (st == LZ_OK)
         plan_pieces(&ev, g, box, nelem, &p);
     lz_box piece;
     int64_t offset;
-    while (st == LZ_OK && planner_next(&p, &piece, &offset)) {
+    while (st == LZ_OK && lz_grid_pieces_next(&p, &piece, &offset)) {
         void *piece_outs[g->nroots];
         for (int r = 0; r < g->nroots; r++)
             piece_outs[r] = (char *)outs[r] + offset * (int64_t)lz_dtype_size(g->roots[r]->dtype);

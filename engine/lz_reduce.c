@@ -814,6 +814,7 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
     p->left = budget > used ? budget - used : 0;
     p->nbuf = lz_pool_size(lz_ctx_pool(ev->ctx)) > 1 ? 2 : 1;
     p->most = nout;
+    memset(p->grid, 0, sizeof p->grid);
     int64_t total = reduced_count(nodes[0]);
     if (total == 0 || nout == 0)
         return;
@@ -920,11 +921,8 @@ lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, cons
     lz_box_nelem(box, &nout);
     scan_plan plan;
     plan_scan(ev, nodes, nred, box, nout, &plan);
-    lz_box_pieces pieces;
-    lz_box_pieces_init(&pieces, box, plan.most);
-    int cut = pieces.axis; /* runs along the cut axis on the grid, as the planner's */
-    if (plan.most < nout && cut >= 0 && plan.grid[cut] > 1 && box->step[cut] == 1 && pieces.run >= plan.grid[cut])
-        pieces.run -= pieces.run % plan.grid[cut];
+    lz_grid_pieces pieces;
+    lz_grid_pieces_init(&pieces, box, plan.most, plan.grid);
     lz_pool *pool = lz_ctx_pool(ctx);
     bool overlap = plan.nbuf == 2;
     /* Parts: enough for the caller to join a fold after its read. */
@@ -943,7 +941,7 @@ lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, cons
     bool folding = false; /* a fold started and not waited for */
     lz_box piece;
     int64_t offset;
-    while (st == LZ_OK && lz_box_pieces_next(&pieces, &piece, &offset)) {
+    while (st == LZ_OK && lz_grid_pieces_next(&pieces, &piece, &offset)) {
         int64_t n;
         lz_box_nelem(&piece, &n);
         lz_box ibox, rbox = {.rank = 0};
