@@ -68,6 +68,16 @@ typedef struct work_walk {
     bool has_reduce;
 } work_walk;
 
+/* A node's elements, at least 1 (an empty node still costs a visit). */
+static int64_t
+node_elements(const lz_node *n)
+{
+    int64_t e = 1;
+    for (int k = 0; k < n->rank; k++)
+        e = fuzz_sat_mul(e, n->shape[k] > 0 ? n->shape[k] : 1);
+    return e;
+}
+
 static void
 walk_work(work_walk *w, const lz_node *n, int64_t times, int64_t rtimes)
 {
@@ -79,17 +89,11 @@ walk_work(work_walk *w, const lz_node *n, int64_t times, int64_t rtimes)
         w->rtimes[n->id] = rtimes;
     times = w->times[n->id];
     rtimes = w->rtimes[n->id];
-    int64_t e = 1; /* an empty node still costs a visit */
-    for (int k = 0; k < n->rank; k++)
-        e = fuzz_sat_mul(e, n->shape[k] > 0 ? n->shape[k] : 1);
     /* A reduction's own evaluation happens rtimes over, the others' times over. */
-    w->cost[n->id] = fuzz_sat_mul(e, n->kind == LZ_NODE_REDUCE ? rtimes : times);
+    w->cost[n->id] = fuzz_sat_mul(node_elements(n), n->kind == LZ_NODE_REDUCE ? rtimes : times);
     if (n->kind == LZ_NODE_REDUCE) {
         w->has_reduce = true;
-        int64_t in = 1;
-        for (int k = 0; k < n->in[0]->rank; k++)
-            in = fuzz_sat_mul(in, n->in[0]->shape[k] > 0 ? n->in[0]->shape[k] : 1);
-        walk_work(w, n->in[0], rtimes, fuzz_sat_mul(rtimes, in));
+        walk_work(w, n->in[0], rtimes, fuzz_sat_mul(rtimes, node_elements(n->in[0])));
         return;
     }
     for (int i = 0; i < n->nin; i++)

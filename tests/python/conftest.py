@@ -157,6 +157,25 @@ def assert_ok(proc):
     return proc
 
 
+# A child process that reads datasets NAME... of FILE whole and rows [1::3]
+# (as NAME_part) and saves them to OUT.npz: argv FILE OUT NAME...
+CHILD_READER = """
+import sys, h5py, numpy as np
+path, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+with h5py.File(path, "r") as f:
+    np.savez(out, **{n: f[n][...] for n in names}, **{n + "_part": f[n][1::3] for n in names})
+"""
+
+
+def read_in_child(path, out, names, env):
+    """Run CHILD_READER with the environment `env` (a connector setting of
+    its own); returns what it read, by name."""
+    proc = subprocess.run([sys.executable, "-c", CHILD_READER, str(path), str(out), *names],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert_ok(proc)
+    return np.load(out)
+
+
 @pytest.fixture
 def tmp(tmp_path):
     """A fresh temporary directory (pathlib.Path)."""

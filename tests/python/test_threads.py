@@ -6,13 +6,12 @@ The arrays are large enough (>= 4096 outputs per read) for the engine to
 split the outputs among threads."""
 import subprocess
 import sys
-import textwrap
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_ok, define, env_with_connector, write_dataset
+from conftest import CHILD_READER, assert_ok, define, env_with_connector, read_in_child, write_dataset
 
 EXPRS = {
     "sum0": ("sum(x, axis=0)", lambda x: x.sum(axis=0, dtype=np.float64)),
@@ -26,22 +25,6 @@ EXPRS = {
     "imax2": ("max(i, axis=2)", lambda i: i.max(axis=2)),
     "anom": ("x - mean(x, axis=0)", lambda x: x - x.mean(axis=0, dtype=np.float64)),
 }
-
-READER = textwrap.dedent("""
-    import sys, h5py, numpy as np
-    path, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-    with h5py.File(path, "r") as f:
-        np.savez(out, **{n: f[n][...] for n in names},
-                 **{n + "_part": f[n][1::3] for n in names})
-""")
-
-
-def read_all(path, out, env):
-    proc = subprocess.run([sys.executable, "-c", READER, str(path), str(out), *EXPRS],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert_ok(proc)
-    return np.load(out)
-
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
@@ -63,8 +46,8 @@ def data(tmp_path_factory):
 @pytest.mark.parametrize("memory", [None, "64KiB"])
 def test_threads_give_the_same_bits(data, tmp_path, memory):
     f, arrays = data
-    one = read_all(f, tmp_path / "one.npz", env_with_connector(memory, threads=1))
-    three = read_all(f, tmp_path / "three.npz", env_with_connector(memory, threads=3))
+    one = read_in_child(f, tmp_path / "one.npz", EXPRS, env_with_connector(memory, threads=1))
+    three = read_in_child(f, tmp_path / "three.npz", EXPRS, env_with_connector(memory, threads=3))
     for name, (expr, numpy_form) in EXPRS.items():
         for key in (name, name + "_part"):
             np.testing.assert_array_equal(three[key], one[key], err_msg=f"{expr} ({key}), threads=3",
@@ -77,7 +60,7 @@ def test_threads_give_the_same_bits(data, tmp_path, memory):
 
 def test_threads_setting_is_checked(data):
     f, _ = data
-    proc = subprocess.run([sys.executable, "-c", READER, str(f), "/dev/null", "sum0"],
+    proc = subprocess.run([sys.executable, "-c", CHILD_READER, str(f), "/dev/null", "sum0"],
                           capture_output=True, text=True, env=env_with_connector(threads=0),
                           timeout=60)
     assert proc.returncode != 0
