@@ -46,6 +46,8 @@ typedef struct lzv_access {
     hid_t under_fapl;   /* the user's FAPL with the under connector set */
     hid_t operand_fapl; /* for operand files: the default driver, the user's
                            close degree, file locking and connector (h5lazy) */
+    unsigned operand_flags; /* H5Fopen's flags for operand files: read-only, and
+                               SWMR read when the holding file was opened so */
 } lzv_access;
 
 typedef struct lzv_vdset lzv_vdset;
@@ -84,8 +86,9 @@ unsigned long lzv_data_generation(void);
 /* ---- objects (lzv_wrap.c) --------------------------------------------------- */
 
 /* A new access context owning `under_fapl`, with one reference; NULL on
- * failure (the FAPL is then closed). fapl_id is the user's (h5lazy's). */
-lzv_access *lzv_access_new(hid_t fapl_id, hid_t under_fapl, const lzv_config *config);
+ * failure (the FAPL is then closed). fapl_id is the user's (h5lazy's),
+ * file_flags those the holding file was opened or created with. */
+lzv_access *lzv_access_new(hid_t fapl_id, hid_t under_fapl, unsigned file_flags, const lzv_config *config);
 lzv_access *lzv_access_ref(lzv_access *access);
 void lzv_access_unref(lzv_access *access);
 

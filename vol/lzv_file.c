@@ -51,7 +51,7 @@ open_or_create(const char *name, unsigned flags, hid_t fcpl_id, hid_t fapl_id, h
     }
     if (under) {
         /* The access context keeps the under FAPL for opening operands. */
-        lzv_access *access = lzv_access_new(fapl_id, under_fapl, &info->config);
+        lzv_access *access = lzv_access_new(fapl_id, under_fapl, flags, &info->config);
         under_fapl = H5I_INVALID_HID;
         if (access) {
             file = lzv_obj_new(under, info->under_vol_id, access);

@@ -379,6 +379,30 @@ describe(lzv_operand *o, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx)
     return st;
 }
 
+/* Open another file holding an operand, as the holding file was opened:
+ * with SWMR read when it was, so that an SWMR reader can read operands
+ * while a writer appends to them (without the flag HDF5 refuses to open a
+ * file an SWMR writer holds). HDF5 refuses an SWMR read open of a file
+ * the process already has open without it ("SWMR read access flag not the
+ * same"); a plain open then shares that open. When both fail, the first
+ * attempt's error stays on the stack. */
+static hid_t
+open_operand_file(const lzv_place *place, const char *name)
+{
+    unsigned flags = place->access->operand_flags;
+    hid_t id;
+    H5E_BEGIN_TRY { id = H5Fopen(name, flags, place->fapl_id); } H5E_END_TRY
+    if (id >= 0 || !(flags & H5F_ACC_SWMR_READ))
+        return id;
+    hid_t first = lzv_stack_save();
+    H5E_BEGIN_TRY { id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id); } H5E_END_TRY
+    if (id >= 0 && first >= 0)
+        H5Eclose_stack(first);
+    else if (id < 0)
+        lzv_stack_restore(first);
+    return id;
+}
+
 /* Open operand `op` into `o`; errors go to ctx. */
 static lz_status
 open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid_t dxpl_id, lz_ctx *ctx,
@@ -404,8 +428,7 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
         }
         /* Without automatic printing: a failure here is reported once, as
          * the cause of the failed call the application made. */
-        H5E_BEGIN_TRY { o->file_id = H5Fopen(name, H5F_ACC_RDONLY, place->fapl_id); } H5E_END_TRY
-        if (o->file_id < 0) {
+        if ((o->file_id = open_operand_file(place, name)) < 0) {
             lzv_stack_keep_cause();
             lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                         "operand file '%s' of '%s' cannot be opened (looked for '%s')", op->file, vds_name,

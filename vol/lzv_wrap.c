@@ -49,7 +49,7 @@ operand_fapl_of(hid_t fapl_id)
 }
 
 lzv_access *
-lzv_access_new(hid_t fapl_id, hid_t under_fapl, const lzv_config *config)
+lzv_access_new(hid_t fapl_id, hid_t under_fapl, unsigned file_flags, const lzv_config *config)
 {
     lzv_access *a = calloc(1, sizeof *a);
     hid_t operand_fapl = a ? operand_fapl_of(fapl_id) : H5I_INVALID_HID;
@@ -66,6 +66,7 @@ lzv_access_new(hid_t fapl_id, hid_t under_fapl, const lzv_config *config)
     a->config = *config;
     a->under_fapl = under_fapl;
     a->operand_fapl = operand_fapl;
+    a->operand_flags = H5F_ACC_RDONLY | (file_flags & H5F_ACC_SWMR_READ);
     return a;
 }
 

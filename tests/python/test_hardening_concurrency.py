@@ -11,14 +11,16 @@ What was observed (HDF5 1.14.5, h5py 3.16), and what the tests hold:
   (operand x, placeholder v = x[:100] * 2): an SWMR reader (swmr=True)
   reads v correctly during the appends, before and after them, and
   count(x) follows the appends when v is opened anew.
-- ... and in ANOTHER file: the connector opens operand files without
-  H5F_ACC_SWMR_READ, so while the writer has the file open every read of
-  the virtual dataset fails cleanly ("operand file 'src.h5' of '/v' cannot
-  be opened", with HDF5's "file is already open for write" above it in
-  the stack), whether or not the
-  reader itself asked for SWMR. After the writer closes, reads work, and a
-  virtual dataset defined over the whole, now longer, source says its
-  operand changed.
+- ... and in ANOTHER file: the connector opens operand files as the
+  holding file was opened, with H5F_ACC_SWMR_READ when it was. An SWMR
+  reader then reads v right during the appends; a plain reader's reads
+  fail cleanly while the writer has the file open ("operand file 'src.h5'
+  of '/v' cannot be opened", with HDF5's "file is already open for write"
+  above it in the stack), as a plain h5py open of src.h5 would. After the
+  writer closes, reads work, and a virtual dataset defined over the whole,
+  now longer, source says its operand changed.
+- HDF5 refuses an SWMR read open of a file the process already has open
+  without SWMR read; operand files then open plainly, sharing that open.
 - A source rewritten in place (same shape, new values) by a writer with
   HDF5_USE_FILE_LOCKING=FALSE while a reader loops: HDF5 does not make a
   rewrite atomic for readers, so a read may mix old and new elements —
@@ -186,9 +188,10 @@ def test_swmr_reader_of_a_virtual_dataset_in_the_written_file(tmp_path):
 def test_swmr_writer_of_an_operand_in_another_file(tmp_path, swmr):
     """v.h5: v = ds("src.h5", "/x")[:100] * 2 and whole = ds("src.h5",
     "/x") * 2, defined while x had 100 elements. While an SWMR writer
-    appends to src.h5, every read fails cleanly (operand files are opened
-    without SWMR read); no crash. Afterwards v reads right and whole says
-    its operand changed (x has 1600 elements now)."""
+    appends to src.h5, an SWMR reader of v.h5 reads v right every time
+    (src.h5 is opened with SWMR read too), a plain reader's reads fail
+    cleanly; no crash. Afterwards v reads right and whole says its operand
+    changed (x has 1600 elements now)."""
     build_natively(tmp_path, """
         with h5py.File('src.h5', 'w', libver='latest') as f:
             f.create_dataset('x', shape=(100,), maxshape=(None,), chunks=(50,), data=np.arange(100.0))
@@ -203,9 +206,10 @@ def test_swmr_writer_of_an_operand_in_another_file(tmp_path, swmr):
     assert w.returncode == 0, w.stderr
     assert r.returncode == 0, r.stderr[-2000:]
     for ev in json.loads(r.stdout):
-        if ev["ok"]:  # the writer may have finished already
+        if ev["ok"]:  # a plain reader: the writer may have finished already
             assert ev["v"] == (np.arange(100) * 2.0).tolist()
         else:
+            assert not swmr, ev
             assert ev["type"] == "OSError"
             assert ev["message"].startswith(f"{READ} (cannot evaluate '/v': operand file 'src.h5' of '/v' cannot "
                                             "be opened (looked for ")
@@ -217,6 +221,32 @@ def test_swmr_writer_of_an_operand_in_another_file(tmp_path, swmr):
         assert str(info.value) == (f"{READ} ('/whole' was defined as float64 (100,), but its expression now gives "
                                    "float64 (1600,): an operand changed since the definition (redefine it with "
                                    "h5lazy define --overwrite))")
+
+
+def test_operand_file_already_open_with_the_other_swmr_flag(tmp_path):
+    """One process has src.h5 open, then opens v.h5 (v over src.h5) with
+    the other SWMR flag. Plain first: HDF5 refuses src.h5's SWMR read open
+    for v, and the connector's plain retry reads v right. SWMR first: a
+    plain open of src.h5 shares it. And an operand file of the oldest
+    format under an SWMR reader (HDF5 1.14 allows SWMR read of it)."""
+    build_natively(tmp_path, """
+        with h5py.File('src.h5', 'w', libver='latest') as f:
+            f['x'] = np.arange(10.0)
+        with h5py.File('old.h5', 'w', libver='earliest') as f:
+            f['x'] = np.arange(10.0)
+        with h5py.File('v.h5', 'w', libver='latest') as f:
+            placeholder(f, 'v', (10,), 'f8', 'ds("src.h5", "/x") * 2')
+            placeholder(f, 'w', (10,), 'f8', 'ds("old.h5", "/x") + 1')
+    """)
+    import h5py
+    want = np.arange(10.0) * 2
+    for first, then in ((False, True), (True, False)):
+        with h5py.File(tmp_path / "src.h5", "r", swmr=first) as src, \
+             h5py.File(tmp_path / "v.h5", "r", swmr=then) as f:
+            np.testing.assert_array_equal(f["v"][...], want)
+            np.testing.assert_array_equal(src["x"][...], np.arange(10.0))
+    with h5py.File(tmp_path / "v.h5", "r", swmr=True) as f:
+        np.testing.assert_array_equal(f["w"][...], np.arange(10.0) + 1)
 
 
 _REWRITER = r"""
