@@ -237,24 +237,21 @@ fixed_type(const attr_spec *a, const char *text, size_t *len)
 }
 
 /* The text a reader of a scalar string attribute written from `text` with
- * spec `a` gets back (HDF5 drops a null terminator's byte and trailing
- * pad spaces); NULL when the attribute is not one scalar string. */
+ * spec `a` gets back; NULL when the attribute is not one scalar string.
+ * HDF5 drops trailing pad spaces. A null-terminated fixed string is
+ * written from memory of its own type, so no conversion puts a terminator
+ * in: when the text fills it, HDF5's string conversion (H5Tconv_string.c)
+ * reads every byte back, the last one included. */
 static char *
 text_read_back(const attr_spec *a, const char *text)
 {
     if (a->space != 0 || a->type < 4 || a->type > 6)
         return NULL;
     char *t = strdup(text);
-    if (a->type == 6) {
-        size_t len;
-        H5Tclose(fixed_type(a, text, &len));
-        if ((a->k >> 6) & 1) {
-            size_t n = strlen(t);
-            while (n && t[n - 1] == ' ')
-                t[--n] = '\0';
-        } else if ((a->k >> 5) & 1 && strlen(t) >= len) {
-            t[len - 1] = '\0';
-        }
+    if (a->type == 6 && (a->k >> 6) & 1) {
+        size_t n = strlen(t);
+        while (n && t[n - 1] == ' ')
+            t[--n] = '\0';
     }
     return t;
 }
