@@ -223,7 +223,7 @@ def test_swmr_writer_of_an_operand_in_another_file(tmp_path, swmr):
                                    "h5lazy define --overwrite))")
 
 
-def test_operand_file_already_open_with_the_other_swmr_flag(tmp_path):
+def test_operand_file_already_open_with_the_other_swmr_flag(tmp_path, sources):
     """One process has src.h5 open, then opens v.h5 (v over src.h5) with
     the other SWMR flag. Plain first: HDF5 refuses src.h5's SWMR read open
     for v, and the connector's plain retry reads v right. SWMR first: a
@@ -238,6 +238,7 @@ def test_operand_file_already_open_with_the_other_swmr_flag(tmp_path):
             placeholder(f, 'v', (10,), 'f8', 'ds("src.h5", "/x") * 2')
             placeholder(f, 'w', (10,), 'f8', 'ds("old.h5", "/x") + 1')
     """)
+    sources.add_tree(tmp_path)
     import h5py
     want = np.arange(10.0) * 2
     for first, then in ((False, True), (True, False)):
