@@ -238,17 +238,18 @@ fixed_type(const attr_spec *a, const char *text, size_t *len)
 
 /* The text a reader of a scalar string attribute written from `text` with
  * spec `a` gets back; NULL when the attribute is not one scalar string.
- * HDF5 drops trailing pad spaces. A null-terminated fixed string is
- * written from memory of its own type, so no conversion puts a terminator
- * in: when the text fills it, HDF5's string conversion (H5Tconv_string.c)
- * reads every byte back, the last one included. */
+ * Fixed strings are written from memory of their own type (no conversion)
+ * and read through HDF5's string conversion (H5Tconv_string.c): a
+ * null-terminated one that the text fills is read whole, the last byte
+ * included; a space-padded one loses its trailing spaces, which are the
+ * text's own only when the text fills it (else zero bytes follow them). */
 static char *
 text_read_back(const attr_spec *a, const char *text)
 {
     if (a->space != 0 || a->type < 4 || a->type > 6)
         return NULL;
     char *t = strdup(text);
-    if (a->type == 6 && (a->k >> 6) & 1) {
+    if (a->type == 6 && (a->k >> 6) & 1 && a->extra == 0) {
         size_t n = strlen(t);
         while (n && t[n - 1] == ' ')
             t[--n] = '\0';
