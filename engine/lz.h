@@ -62,9 +62,16 @@ typedef struct lz_box {
 
 /* The box covering the whole of `shape`. */
 void lz_box_full(lz_box *box, int rank, const int64_t *shape);
+/* Whether two boxes select the same elements in the same order (rank,
+ * start and count alike, and the step wherever it matters: count > 1). */
+bool lz_box_equal(const lz_box *a, const lz_box *b);
 /* Number of elements into *nelem; false (nothing written) if it overflows
  * int64. */
 bool lz_box_nelem(const lz_box *box, int64_t *nelem);
+
+/* A shape as numpy prints it, "(3, 4)", "(3,)" or "()", into buf (cut to
+ * size - 1 bytes, always terminated). */
+void lz_shape_format(int rank, const int64_t *shape, char *buf, size_t size);
 
 /* Iteration over a box in C-order pieces of at most `max_elems` elements,
  * each contiguous in a dense C-order buffer of the whole box: axes before
@@ -136,8 +143,10 @@ typedef struct lz_source lz_source;
 typedef struct lz_source_ops {
     /* Read `box` (inside the source's shape, steps >= 1) into `buf` as a
      * dense C-order array of the source's dtype, in native byte order. On
-     * failure record the reason with lz_ctx_fail(ctx, LZ_ESOURCE, ...). */
-    lz_status (*read)(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf);
+     * failure record the reason with lz_ctx_fail(ctx, LZ_ESOURCE, ...).
+     * `read_arg` is what the caller of lz_graph_eval passed for this
+     * evaluation (the connector's transfer list and error cause). */
+    lz_status (*read)(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, void *read_arg);
 } lz_source_ops;
 
 /* A source is described by value; the engine keeps a pointer to it while a
@@ -211,13 +220,14 @@ const int64_t *lz_graph_shape(const lz_graph *graph);
 
 /* Evaluate `box` of the result (inside the shape, steps >= 1) into `out`, a
  * dense C-order array of lz_graph_dtype() with one element per box element.
- * Memory for intermediate buffers stays within the context's budget. */
-lz_status lz_graph_eval(lz_graph *graph, const lz_box *box, void *out);
+ * Memory for intermediate buffers stays within the context's budget.
+ * `read_arg` goes to every source read of this evaluation (may be NULL). */
+lz_status lz_graph_eval(lz_graph *graph, const lz_box *box, void *out, void *read_arg);
 /* Evaluate `box` of every root (all roots must have the same rank and the
  * box must lie inside every root's shape) into outs[root], in one pass:
  * shared operands are read once per piece, and reductions of the same input
  * over the same axes are computed in one scan of it. */
-lz_status lz_graph_eval_many(lz_graph *graph, const lz_box *box, void *const *outs);
+lz_status lz_graph_eval_many(lz_graph *graph, const lz_box *box, void *const *outs, void *read_arg);
 /* The distinct sources the graph reads (the same lz_source given for
  * several operands or expressions counts once), in order of first use. */
 size_t lz_graph_source_count(const lz_graph *graph);

@@ -34,7 +34,7 @@ lz_node_new(lz_graph *g, lz_node_kind kind, int nin, int line, int column)
 }
 
 lz_status
-bind_fail(binder *b, const lz_ast *at, lz_status code, const char *fmt, ...)
+lz_bind_fail(binder *b, const lz_ast *at, lz_status code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -43,18 +43,8 @@ bind_fail(binder *b, const lz_ast *at, lz_status code, const char *fmt, ...)
     return code;
 }
 
-void
-format_shape(int rank, const int64_t *shape, char *buf, size_t size)
-{
-    size_t used = (size_t)snprintf(buf, size, "(");
-    for (int k = 0; k < rank && used < size; k++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%lld", k ? ", " : "", (long long)shape[k]);
-    if (used < size)
-        snprintf(buf + used, size - used, rank == 1 ? ",)" : ")");
-}
-
 bool
-same_shape(const lz_node *a, const lz_node *b)
+lz_bind_same_shape(const lz_node *a, const lz_node *b)
 {
     if (a->rank != b->rank)
         return false;
@@ -91,7 +81,7 @@ make_const(binder *b, const lz_ast *at, const lz_scalar *value, bool weak)
 /* ---- casts ------------------------------------------------------------------------ */
 
 lz_status
-make_cast(binder *b, lz_node **n, lz_dtype to)
+lz_bind_cast(binder *b, lz_node **n, lz_dtype to)
 {
     lz_node *x = *n;
     if (is_weak(x)) { /* type the literal itself */
@@ -128,7 +118,7 @@ type_literal(binder *b, lz_node **n, lz_dtype to)
         return lz_ctx_fail(b->ctx, LZ_EVALUE, x->line, x->column, "integer literal %s is out of bounds for %s",
                            lit, lz_dtype_name(to));
     }
-    return make_cast(b, n, to);
+    return lz_bind_cast(b, n, to);
 }
 
 /* ---- broadcasting ------------------------------------------------------------------ */
@@ -155,11 +145,11 @@ broadcast_shapes(binder *b, const lz_ast *at, lz_node *const *in, int nin, lz_no
                 size_t used = 0;
                 for (int j = 0; j < nin && used < sizeof shapes; j++) {
                     char s[120];
-                    format_shape(in[j]->rank, in[j]->shape, s, sizeof s);
+                    lz_shape_format(in[j]->rank, in[j]->shape, s, sizeof s);
                     used += (size_t)snprintf(shapes + used, sizeof shapes - used, "%s%s", j ? " " : "", s);
                 }
-                return bind_fail(b, at, LZ_ESHAPE, "operands could not be broadcast together with shapes %s",
-                                 shapes);
+                return lz_bind_fail(b, at, LZ_ESHAPE, "operands could not be broadcast together with shapes %s",
+                                    shapes);
             }
             dim = d;
         }
@@ -238,7 +228,7 @@ fold_ufunc(binder *b, const lz_ast *at, lz_node *n)
     int fault = LZ_FAULT_NONE;
     lz_kernel_find(n->ufunc, &n->loop)(out.bytes, ins, 1, &fault);
     if (fault == LZ_FAULT_NEGATIVE_POWER)
-        return bind_fail(b, at, LZ_EVALUE, "Integers to negative integer powers are not allowed");
+        return lz_bind_fail(b, at, LZ_EVALUE, "Integers to negative integer powers are not allowed");
     n->kind = LZ_NODE_CONST;
     n->value = typed_value(n->dtype, out.bytes);
     n->nin = 0;
@@ -322,7 +312,7 @@ ldexp_literal_types(lz_node *const *in, lz_dtype *types)
 }
 
 lz_status
-make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_tok op, lz_node **out)
+lz_bind_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_tok op, lz_node **out)
 {
     lz_status st;
     bool all_weak = true;
@@ -335,7 +325,7 @@ make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_t
         st = nin == 1 ? lz_weak_unary(op, &in[0]->value, &v, why, sizeof why)
                       : lz_weak_binary(op, &in[0]->value, &in[1]->value, &v, why, sizeof why);
         if (st)
-            return bind_fail(b, at, st, "%s", why);
+            return lz_bind_fail(b, at, st, "%s", why);
         return (*out = make_const(b, at, &v, true)) ? LZ_OK : LZ_ENOMEM;
     }
     if ((lz_ufunc_flags(uf) & LZ_UFF_COMPARE) && compare_out_of_range(b, at, uf, in, out, &st))
@@ -367,9 +357,9 @@ make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_t
     lz_loop loop;
     char why[300];
     if (lz_resolve_loop(uf, types, &loop, why, sizeof why) != LZ_OK)
-        return bind_fail(b, at, LZ_ETYPE, "%s", why);
+        return lz_bind_fail(b, at, LZ_ETYPE, "%s", why);
     if (!lz_kernel_find(uf, &loop))
-        return bind_fail(b, at, LZ_EINTERNAL, "no kernel for %s", lz_ufunc_name(uf));
+        return lz_bind_fail(b, at, LZ_EINTERNAL, "no kernel for %s", lz_ufunc_name(uf));
     lz_node *n = lz_node_new(b->graph, LZ_NODE_UFUNC, nin, at->line, at->column);
     if (!n)
         return LZ_ENOMEM;
@@ -381,7 +371,7 @@ make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_t
     bool all_const = true;
     for (int k = 0; k < nin; k++) {
         n->in[k] = in[k];
-        st = is_weak(in[k]) ? type_literal(b, &n->in[k], loop.in[k]) : make_cast(b, &n->in[k], loop.in[k]);
+        st = is_weak(in[k]) ? type_literal(b, &n->in[k], loop.in[k]) : lz_bind_cast(b, &n->in[k], loop.in[k]);
         if (st)
             return st;
         all_const = all_const && n->in[k]->kind == LZ_NODE_CONST && n->in[k]->rank == 0;
@@ -395,8 +385,8 @@ make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_t
 /* ---- arguments -------------------------------------------------------------------- */
 
 lz_status
-call_collect(binder *b, const lz_ast *call, int min_pos, int max_pos, const char *const *keywords,
-             call_args *args)
+lz_bind_collect(binder *b, const lz_ast *call, int min_pos, int max_pos, const char *const *keywords,
+                call_args *args)
 {
     memset(args, 0, sizeof *args);
     args->call = call;
@@ -407,8 +397,8 @@ call_collect(binder *b, const lz_ast *call, int min_pos, int max_pos, const char
         const lz_ast *a = call->items[i];
         if (a->kind != LZ_AST_KEYWORD) {
             if (args->npos >= max_pos)
-                return bind_fail(b, a, LZ_ESYNTAX, "%s() takes at most %d positional argument%s", call->text,
-                                 max_pos, max_pos == 1 ? "" : "s");
+                return lz_bind_fail(b, a, LZ_ESYNTAX, "%s() takes at most %d positional argument%s", call->text,
+                                    max_pos, max_pos == 1 ? "" : "s");
             /* Positional slots past the required ones are the keywords, in order. */
             if (args->npos >= min_pos)
                 args->kw[args->npos - min_pos] = a;
@@ -421,56 +411,56 @@ call_collect(binder *b, const lz_ast *call, int min_pos, int max_pos, const char
         while (k < nkw && strcmp(keywords[k], a->text))
             k++;
         if (k == nkw)
-            return bind_fail(b, a, LZ_ESYNTAX, "%s() got an unexpected keyword argument '%s'", call->text,
-                             a->text);
+            return lz_bind_fail(b, a, LZ_ESYNTAX, "%s() got an unexpected keyword argument '%s'", call->text,
+                                a->text);
         if (args->kw[k])
-            return bind_fail(b, a, LZ_ESYNTAX, "%s() got multiple values for argument '%s'", call->text, a->text);
+            return lz_bind_fail(b, a, LZ_ESYNTAX, "%s() got multiple values for argument '%s'", call->text, a->text);
         args->kw[k] = a->items[0];
     }
     if (args->npos < min_pos)
-        return bind_fail(b, call, LZ_ESYNTAX, "%s() takes %d positional argument%s but %d %s given", call->text,
-                         min_pos, min_pos == 1 ? "" : "s", args->npos, args->npos == 1 ? "was" : "were");
+        return lz_bind_fail(b, call, LZ_ESYNTAX, "%s() takes %d positional argument%s but %d %s given", call->text,
+                            min_pos, min_pos == 1 ? "" : "s", args->npos, args->npos == 1 ? "was" : "were");
     return LZ_OK;
 }
 
 /* Bind an argument that must be a constant integer (or bool). */
 lz_status
-arg_int(binder *b, const lz_ast *a, const char *what, int64_t *out)
+lz_bind_arg_int(binder *b, const lz_ast *a, const char *what, int64_t *out)
 {
     lz_node *n;
-    lz_status st = bind_node(b, a, &n);
+    lz_status st = lz_bind_node(b, a, &n);
     if (st)
         return st;
     if (n->kind != LZ_NODE_CONST || n->rank != 0 || n->value.kind == LZ_KIND_FLOAT)
-        return bind_fail(b, a, LZ_ETYPE, "%s must be an integer constant", what);
+        return lz_bind_fail(b, a, LZ_ETYPE, "%s must be an integer constant", what);
     lz_int128 v = n->value.kind == LZ_KIND_BOOL ? n->value.v.b : n->value.v.i;
     if (v > INT64_MAX || v < INT64_MIN)
-        return bind_fail(b, a, LZ_EVALUE, "%s is too large", what);
+        return lz_bind_fail(b, a, LZ_EVALUE, "%s is too large", what);
     *out = (int64_t)v;
     return LZ_OK;
 }
 
 lz_status
-arg_bool(binder *b, const lz_ast *a, const char *what, bool *out)
+lz_bind_arg_bool(binder *b, const lz_ast *a, const char *what, bool *out)
 {
     int64_t v;
-    lz_status st = arg_int(b, a, what, &v);
+    lz_status st = lz_bind_arg_int(b, a, what, &v);
     if (st == LZ_OK)
         *out = v != 0;
     return st;
 }
 
 lz_status
-arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *values, int *n)
+lz_bind_arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *values, int *n)
 {
     if (a->kind != LZ_AST_TUPLE && a->kind != LZ_AST_LIST) {
         *n = 1;
-        return arg_int(b, a, what, &values[0]);
+        return lz_bind_arg_int(b, a, what, &values[0]);
     }
     if (a->nitems > LZ_MAX_RANK)
-        return bind_fail(b, a, LZ_ELIMIT, "%s has more than %d entries", what, LZ_MAX_RANK);
+        return lz_bind_fail(b, a, LZ_ELIMIT, "%s has more than %d entries", what, LZ_MAX_RANK);
     for (size_t i = 0; i < a->nitems; i++) {
-        lz_status st = arg_int(b, a->items[i], what, &values[i]);
+        lz_status st = lz_bind_arg_int(b, a->items[i], what, &values[i]);
         if (st)
             return st;
     }
@@ -479,7 +469,7 @@ arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *values, int 
 }
 
 lz_status
-arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, int *count)
+lz_bind_arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, int *count)
 {
     for (int k = 0; k < LZ_MAX_RANK; k++)
         mask[k] = false;
@@ -494,16 +484,16 @@ arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, 
     }
     int64_t axes[LZ_MAX_RANK];
     int n;
-    lz_status st = arg_int_list(b, a, "axis", axes, &n);
+    lz_status st = lz_bind_arg_int_list(b, a, "axis", axes, &n);
     if (st)
         return st;
     for (int i = 0; i < n; i++) {
         int64_t ax = axes[i] < 0 ? axes[i] + rank : axes[i];
         if (ax < 0 || ax >= rank)
-            return bind_fail(b, a, LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                             (long long)axes[i], rank);
+            return lz_bind_fail(b, a, LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
+                                (long long)axes[i], rank);
         if (mask[ax])
-            return bind_fail(b, a, LZ_EVALUE, "repeated axis");
+            return lz_bind_fail(b, a, LZ_EVALUE, "repeated axis");
         mask[ax] = true;
     }
     *count = n;
@@ -520,14 +510,14 @@ bind_where(binder *b, const lz_ast *a, lz_node **out)
 {
     call_args args;
     lz_node *in[3];
-    lz_status st = call_collect(b, a, 3, 3, no_keywords, &args);
+    lz_status st = lz_bind_collect(b, a, 3, 3, no_keywords, &args);
     for (int k = 0; st == LZ_OK && k < 3; k++)
-        st = bind_node(b, args.pos[k], &in[k]);
+        st = lz_bind_node(b, args.pos[k], &in[k]);
     if (st == LZ_OK) /* numpy tests the condition as bool */
-        st = make_cast(b, &in[0], LZ_BOOL);
+        st = lz_bind_cast(b, &in[0], LZ_BOOL);
     if (st)
         return st;
-    return make_ufunc(b, a, LZ_UF_WHERE, in, 3, LZ_T_EOF, out);
+    return lz_bind_ufunc(b, a, LZ_UF_WHERE, in, 3, LZ_T_EOF, out);
 }
 
 /* A weak integer literal clamped into the range of integer type t. */
@@ -553,12 +543,12 @@ bind_clip(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"a_min", "a_max", NULL};
     call_args args;
-    lz_status st = call_collect(b, a, 1, 3, keywords, &args);
+    lz_status st = lz_bind_collect(b, a, 1, 3, keywords, &args);
     lz_node *in[3] = {NULL, NULL, NULL}; /* x, a_min, a_max */
-    if (st || (st = bind_node(b, args.pos[0], &in[0])))
+    if (st || (st = lz_bind_node(b, args.pos[0], &in[0])))
         return st;
     for (int k = 1; k < 3; k++)
-        if (args.kw[k - 1] && args.kw[k - 1]->kind != LZ_AST_NONE && (st = bind_node(b, args.kw[k - 1], &in[k])))
+        if (args.kw[k - 1] && args.kw[k - 1]->kind != LZ_AST_NONE && (st = lz_bind_node(b, args.kw[k - 1], &in[k])))
             return st;
     lz_dtype strong[3];
     int nstrong = 0;
@@ -571,14 +561,14 @@ bind_clip(binder *b, const lz_ast *a, lz_node **out)
             if (!in[k])
                 continue;
             if (!is_weak(in[k]))
-                st = in[k]->dtype == t ? LZ_OK : make_cast(b, &in[k], t);
+                st = in[k]->dtype == t ? LZ_OK : lz_bind_cast(b, &in[k], t);
             else if (k > 0 && lz_dtype_is_integer(t) && in[k]->value.kind == LZ_KIND_INT &&
                      !lz_scalar_fits(&in[k]->value, t))
                 st = (in[k] = clamp_literal(b, args.kw[k - 1], in[k], t)) ? LZ_OK : LZ_ENOMEM;
             if (st)
                 return st;
         }
-    } else if (is_weak(in[0]) && (st = make_cast(b, &in[0], lz_dtype_of_kind(weak_kind(in[0]))))) {
+    } else if (is_weak(in[0]) && (st = lz_bind_cast(b, &in[0], lz_dtype_of_kind(weak_kind(in[0]))))) {
         return st; /* numpy makes an array of a literal x first */
     }
     lz_node *x = in[0];
@@ -587,7 +577,7 @@ bind_clip(binder *b, const lz_ast *a, lz_node **out)
         if (!in[k])
             continue;
         lz_node *pair[2] = {x, in[k]};
-        if ((st = make_ufunc(b, a, ops[k], pair, 2, LZ_T_EOF, &x)))
+        if ((st = lz_bind_ufunc(b, a, ops[k], pair, 2, LZ_T_EOF, &x)))
             return st;
     }
     *out = x;
@@ -599,20 +589,20 @@ static lz_status
 bind_astype(binder *b, const lz_ast *a, lz_node **out)
 {
     call_args args;
-    lz_status st = call_collect(b, a, 2, 2, no_keywords, &args);
+    lz_status st = lz_bind_collect(b, a, 2, 2, no_keywords, &args);
     if (st)
         return st;
     const lz_ast *t = args.pos[1];
     lz_dtype to;
     if (t->kind != LZ_AST_STRING || lz_dtype_from_name(t->text, &to) < 0)
-        return bind_fail(b, t, LZ_ETYPE,
-                         "astype() needs a type name in quotes: one of \"bool\", \"int8\" ... \"int64\", "
-                         "\"uint8\" ... \"uint64\", \"float32\", \"float64\"");
+        return lz_bind_fail(b, t, LZ_ETYPE,
+                            "astype() needs a type name in quotes: one of \"bool\", \"int8\" ... \"int64\", "
+                            "\"uint8\" ... \"uint64\", \"float32\", \"float64\"");
     lz_node *x;
-    if ((st = bind_node(b, args.pos[0], &x)))
+    if ((st = lz_bind_node(b, args.pos[0], &x)))
         return st;
     if (is_weak(x)) { /* numpy: np.asarray(literal) has its kind's default type first */
-        if ((st = make_cast(b, &x, lz_dtype_of_kind(weak_kind(x)))))
+        if ((st = lz_bind_cast(b, &x, lz_dtype_of_kind(weak_kind(x)))))
             return st;
     }
     if (x->kind == LZ_NODE_CONST && x->rank == 0) { /* fold */
@@ -630,13 +620,37 @@ bind_astype(binder *b, const lz_ast *a, lz_node **out)
         *out = c;
         return LZ_OK;
     }
-    if ((st = make_cast(b, &x, to)))
+    if ((st = lz_bind_cast(b, &x, to)))
         return st;
     *out = x;
     return LZ_OK;
 }
 
-const char *const lz_other_function_names[] = {"where", "clip", "astype", "ds", NULL};
+/* ---- the functions that are not ufuncs -------------------------------------------- */
+
+/* Every function name the language knows besides the ufuncs, with what
+ * binds a call of it: calls are routed here, and unknown names are matched
+ * against it for "did you mean". */
+static const struct {
+    const char *name;
+    lz_bind_fn bind; /* NULL: not a computation (ds() names an operand; the parser takes it) */
+} functions[] = {
+    {"where", bind_where},
+    {"clip", bind_clip},
+    {"astype", bind_astype},
+    {"ds", NULL},
+    {"concat", lz_bind_concat},
+    {"concatenate", lz_bind_concat},
+    {"stack", lz_bind_stack},
+    {"transpose", lz_bind_transpose},
+    {"squeeze", lz_bind_squeeze},
+    {"expand_dims", lz_bind_expand_dims},
+    {"broadcast_to", lz_bind_broadcast_to},
+#define LZ_REDUCTION(id, name, nan_name) {name, lz_bind_reduce}, {nan_name, lz_bind_reduce},
+#define LZ_REDUCTION_ALIAS(alias, id) {alias, lz_bind_reduce},
+#include "lz_reduce.def"
+#undef LZ_REDUCTION
+};
 
 /* ---- suggestions ------------------------------------------------------------------- */
 
@@ -683,21 +697,12 @@ unknown_function(binder *b, const lz_ast *call)
     size_t best_d = strlen(call->text) <= 3 ? 2 : 3; /* suggest only close names */
     for (int i = 0; i < LZ_UFUNC_COUNT; i++)
         consider(call->text, lz_ufunc_name((lz_ufunc)i), &best, &best_d);
-    for (const char *const *n = lz_shape_function_names; *n; n++)
-        consider(call->text, *n, &best, &best_d);
-    for (const char *const *n = lz_other_function_names; *n; n++)
-        consider(call->text, *n, &best, &best_d);
-    static const char *const reductions[] = {
-#define LZ_REDUCTION(id, name, nan_name) name, nan_name,
-#include "lz_reduce.def"
-#undef LZ_REDUCTION
-        NULL};
-    for (const char *const *n = reductions; *n; n++)
-        if (**n)
-            consider(call->text, *n, &best, &best_d);
+    for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++)
+        if (functions[i].name[0]) /* "": a reduction without a nan-form */
+            consider(call->text, functions[i].name, &best, &best_d);
     if (best)
-        return bind_fail(b, call, LZ_ENAME, "unknown function '%s' (did you mean '%s'?)", call->text, best);
-    return bind_fail(b, call, LZ_ENAME, "unknown function '%s'", call->text);
+        return lz_bind_fail(b, call, LZ_ENAME, "unknown function '%s' (did you mean '%s'?)", call->text, best);
+    return lz_bind_fail(b, call, LZ_ENAME, "unknown function '%s'", call->text);
 }
 
 /* ---- the walk ----------------------------------------------------------------------- */
@@ -707,95 +712,31 @@ bind_call(binder *b, const lz_ast *a, lz_node **out)
 {
     lz_status st;
     int uf = lz_ufunc_lookup(a->text);
-    if (uf == LZ_UF_WHERE)
-        return bind_where(b, a, out);
-    if (uf >= 0) {
+    if (uf >= 0 && uf != LZ_UF_WHERE) { /* where() has a binder of its own */
         int nin = lz_ufunc_nin((lz_ufunc)uf);
         call_args args;
         lz_node *in[3];
-        if ((st = call_collect(b, a, nin, nin, no_keywords, &args)))
+        if ((st = lz_bind_collect(b, a, nin, nin, no_keywords, &args)))
             return st;
         for (int k = 0; k < nin; k++)
-            if ((st = bind_node(b, args.pos[k], &in[k])))
+            if ((st = lz_bind_node(b, args.pos[k], &in[k])))
                 return st;
-        return make_ufunc(b, a, (lz_ufunc)uf, in, nin, LZ_T_EOF, out);
+        return lz_bind_ufunc(b, a, (lz_ufunc)uf, in, nin, LZ_T_EOF, out);
     }
-    if (!strcmp(a->text, "clip"))
-        return bind_clip(b, a, out);
-    if (!strcmp(a->text, "astype"))
-        return bind_astype(b, a, out);
-    if (bind_shape_call(b, a, out, &st) || bind_reduce_call(b, a, out, &st))
-        return st;
+    for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++)
+        if (functions[i].bind && !strcmp(a->text, functions[i].name))
+            return functions[i].bind(b, a, out);
     return unknown_function(b, a);
-}
-
-/* Operators and the ufuncs they stand for (keep in step: LZ_OPERATOR_UFUNCS
- * in lz_ufunc.def and operator_name in lz_format.c). */
-static int
-operator_ufunc(lz_tok op, int nin)
-{
-    if (nin == 1) {
-        switch (op) {
-        case LZ_T_MINUS:
-            return LZ_UF_NEGATIVE;
-        case LZ_T_PLUS:
-            return LZ_UF_POSITIVE;
-        case LZ_T_TILDE:
-            return LZ_UF_INVERT;
-        default:
-            return -1;
-        }
-    }
-    switch (op) {
-    case LZ_T_PLUS:
-        return LZ_UF_ADD;
-    case LZ_T_MINUS:
-        return LZ_UF_SUBTRACT;
-    case LZ_T_STAR:
-        return LZ_UF_MULTIPLY;
-    case LZ_T_SLASH:
-        return LZ_UF_DIVIDE;
-    case LZ_T_DSLASH:
-        return LZ_UF_FLOOR_DIVIDE;
-    case LZ_T_PERCENT:
-        return LZ_UF_REMAINDER;
-    case LZ_T_POW:
-        return LZ_UF_POWER;
-    case LZ_T_AMP:
-        return LZ_UF_BITWISE_AND;
-    case LZ_T_PIPE:
-        return LZ_UF_BITWISE_OR;
-    case LZ_T_CARET:
-        return LZ_UF_BITWISE_XOR;
-    case LZ_T_LSHIFT:
-        return LZ_UF_LEFT_SHIFT;
-    case LZ_T_RSHIFT:
-        return LZ_UF_RIGHT_SHIFT;
-    case LZ_T_LT:
-        return LZ_UF_LESS;
-    case LZ_T_LE:
-        return LZ_UF_LESS_EQUAL;
-    case LZ_T_GT:
-        return LZ_UF_GREATER;
-    case LZ_T_GE:
-        return LZ_UF_GREATER_EQUAL;
-    case LZ_T_EQ:
-        return LZ_UF_EQUAL;
-    case LZ_T_NE:
-        return LZ_UF_NOT_EQUAL;
-    default:
-        return -1;
-    }
 }
 
 static lz_status
 unsupported(binder *b, const lz_ast *a, const char *what)
 {
-    return bind_fail(b, a, LZ_ESYNTAX, "%s cannot be used here", what);
+    return lz_bind_fail(b, a, LZ_ESYNTAX, "%s cannot be used here", what);
 }
 
 lz_status
-bind_node(binder *b, const lz_ast *a, lz_node **out)
+lz_bind_node(binder *b, const lz_ast *a, lz_node **out)
 {
     lz_status st;
     switch (a->kind) {
@@ -814,17 +755,17 @@ bind_node(binder *b, const lz_ast *a, lz_node **out)
     case LZ_AST_UNARY:
     case LZ_AST_BINARY: {
         int nin = (int)a->nitems;
-        int uf = operator_ufunc(a->op, nin);
+        int uf = nin == 1 ? lz_token_unary_ufunc(a->op) : lz_token_binary_ufunc(a->op);
         if (uf < 0)
-            return bind_fail(b, a, LZ_ESYNTAX, "unknown operator %s", lz_token_describe(a->op));
+            return lz_bind_fail(b, a, LZ_ESYNTAX, "unknown operator %s", lz_token_describe(a->op));
         lz_node *in[2];
         for (int k = 0; k < nin; k++)
-            if ((st = bind_node(b, a->items[k], &in[k])))
+            if ((st = lz_bind_node(b, a->items[k], &in[k])))
                 return st;
-        return make_ufunc(b, a, (lz_ufunc)uf, in, nin, a->op, out);
+        return lz_bind_ufunc(b, a, (lz_ufunc)uf, in, nin, a->op, out);
     }
     case LZ_AST_INDEX:
-        return bind_index(b, a, out);
+        return lz_bind_index(b, a, out);
     case LZ_AST_STRING:
         return unsupported(b, a, "a string");
     case LZ_AST_NONE:
@@ -840,7 +781,7 @@ bind_node(binder *b, const lz_ast *a, lz_node **out)
     case LZ_AST_KEYWORD:
         break;
     }
-    return bind_fail(b, a, LZ_EINTERNAL, "unexpected syntax node %d", (int)a->kind);
+    return lz_bind_fail(b, a, LZ_EINTERNAL, "unexpected syntax node %d", (int)a->kind);
 }
 
 /* ---- expressions ------------------------------------------------------------------ */
@@ -859,8 +800,8 @@ lz_bind_expression(lz_graph *g, const lz_expr *expr, const lz_source *const *sou
         if (st)
             return st;
     }
-    lz_status st = bind_node(&b, expr->root, root);
+    lz_status st = lz_bind_node(&b, expr->root, root);
     if (st == LZ_OK && is_weak(*root)) /* a literal result takes its kind's default type */
-        st = make_cast(&b, root, lz_dtype_of_kind(weak_kind(*root)));
+        st = lz_bind_cast(&b, root, lz_dtype_of_kind(weak_kind(*root)));
     return st;
 }

@@ -21,47 +21,50 @@ typedef struct call_args {
     const lz_ast *kw[LZ_MAX_ARGS];  /* keyword values, indexed like the keyword list */
 } call_args;
 
-lz_status bind_fail(binder *b, const lz_ast *at, lz_status code, const char *fmt, ...)
+lz_status lz_bind_fail(binder *b, const lz_ast *at, lz_status code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-lz_status bind_node(binder *b, const lz_ast *a, lz_node **out);
+lz_status lz_bind_node(binder *b, const lz_ast *a, lz_node **out);
 
 /* Gather a call's arguments: between min and max positional ones, and the
  * keywords named in `keywords` (NULL-terminated), each also accepted in the
  * positional slot after the last required one, as numpy's signatures do. */
-lz_status call_collect(binder *b, const lz_ast *call, int min_pos, int max_pos, const char *const *keywords,
+lz_status lz_bind_collect(binder *b, const lz_ast *call, int min_pos, int max_pos, const char *const *keywords,
                        call_args *args);
 
 /* Constant arguments. */
-lz_status arg_int(binder *b, const lz_ast *a, const char *what, int64_t *out);
-lz_status arg_bool(binder *b, const lz_ast *a, const char *what, bool *out);
+lz_status lz_bind_arg_int(binder *b, const lz_ast *a, const char *what, int64_t *out);
+lz_status lz_bind_arg_bool(binder *b, const lz_ast *a, const char *what, bool *out);
 /* An axis argument (int, tuple of ints, or None for every axis when
  * none_means_all) normalised against `rank` into a mask. */
-lz_status arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, int *count);
+lz_status lz_bind_arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, int *count);
 /* A tuple or list of integers (a shape, a permutation). */
-lz_status arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *values, int *n);
+lz_status lz_bind_arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *values, int *n);
 
 /* Elementwise operations: a ufunc over bound inputs (weak literals get
  * their type here; `op` is the operator token for Python folding of
  * literal-only operands, or LZ_T_EOF for a call). */
-lz_status make_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_tok op, lz_node **out);
+lz_status lz_bind_ufunc(binder *b, const lz_ast *at, lz_ufunc uf, lz_node **in, int nin, lz_tok op, lz_node **out);
 /* Replace *n by its conversion to `to` (explicit casts: numpy's unsafe
  * casting, no range check). */
-lz_status make_cast(binder *b, lz_node **n, lz_dtype to);
+lz_status lz_bind_cast(binder *b, lz_node **n, lz_dtype to);
 
+/* Functions that are not ufuncs: each binds a call of its name (the
+ * table of names in lz_bind.c routes calls to them). */
+typedef lz_status (*lz_bind_fn)(binder *b, const lz_ast *call, lz_node **out);
 /* Shapes (lz_bind_shape.c). */
-lz_status bind_index(binder *b, const lz_ast *a, lz_node **out);
-/* The function `name` of the shape family, or 0 when it is not one. */
-int bind_shape_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st);
-/* Reductions (lz_bind_reduce.c); same convention. */
-int bind_reduce_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st);
+lz_status lz_bind_concat(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_stack(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_transpose(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_squeeze(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_expand_dims(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_broadcast_to(binder *b, const lz_ast *call, lz_node **out);
+/* Reductions (lz_bind_reduce.c): every name of lz_reduce.def. */
+lz_status lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out);
+/* Indexing: x[...]. */
+lz_status lz_bind_index(binder *b, const lz_ast *a, lz_node **out);
 
 /* Node helpers shared by the binder files. */
-lz_node *make_view(binder *b, const lz_ast *at, lz_node *x, int rank, const int64_t *shape, const lz_view *view);
-bool same_shape(const lz_node *a, const lz_node *b);
-void format_shape(int rank, const int64_t *shape, char *buf, size_t size);
-
-/* Every function name the language knows, for suggestions. */
-extern const char *const lz_shape_function_names[];
-extern const char *const lz_other_function_names[];
+lz_node *lz_bind_view(binder *b, const lz_ast *at, lz_node *x, int rank, const int64_t *shape, const lz_view *view);
+bool lz_bind_same_shape(const lz_node *a, const lz_node *b);
 
 #endif

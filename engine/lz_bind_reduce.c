@@ -23,14 +23,23 @@ static const struct {
 #undef LZ_REDUCTION
 };
 
+/* numpy's other names for reductions. */
+static const struct {
+    const char *alias;
+    lz_reduce_op op;
+} aliases[] = {
+#define LZ_REDUCTION(id, name, nan_name)
+#define LZ_REDUCTION_ALIAS(alias, id) {alias, LZ_RED_##id},
+#include "lz_reduce.def"
+#undef LZ_REDUCTION
+};
+
 static bool
 lookup(const char *name, lz_reduce_op *op, bool *skipna)
 {
-    /* numpy's other spellings of min and max */
-    if (!strcmp(name, "amin"))
-        name = "min";
-    else if (!strcmp(name, "amax"))
-        name = "max";
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcmp(name, aliases[i].alias))
+            name = reductions[aliases[i].op].name;
     for (int i = 0; i < LZ_REDUCE_COUNT; i++) {
         if (!strcmp(name, reductions[i].name) || (reductions[i].nan_name[0] && !strcmp(name, reductions[i].nan_name))) {
             *op = (lz_reduce_op)i;
@@ -65,43 +74,40 @@ result_type(lz_reduce_op op, lz_dtype in)
     }
 }
 
-int
-bind_reduce_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st)
+lz_status
+lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
 {
     lz_reduce_op op;
     bool skipna;
     if (!lookup(call->text, &op, &skipna))
-        return 0;
+        return lz_bind_fail(b, call, LZ_EINTERNAL, "'%s' is not a reduction", call->text);
     bool arg = op == LZ_RED_ARGMIN || op == LZ_RED_ARGMAX;
     bool spread = op == LZ_RED_VAR || op == LZ_RED_STD;
     static const char *const plain[] = {"axis", "keepdims", NULL};
     static const char *const with_ddof[] = {"axis", "keepdims", "ddof", NULL};
     call_args args;
     lz_node *x;
-    if ((*st = call_collect(b, call, 1, spread ? 4 : 3, spread ? with_ddof : plain, &args)) ||
-        (*st = bind_node(b, args.pos[0], &x)))
-        return 1;
-    if (x->kind == LZ_NODE_CONST && x->weak && (*st = make_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
-        return 1;
+    lz_status st;
+    if ((st = lz_bind_collect(b, call, 1, spread ? 4 : 3, spread ? with_ddof : plain, &args)) ||
+        (st = lz_bind_node(b, args.pos[0], &x)))
+        return st;
+    if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
+        return st;
     lz_reduction *r = lz_arena_alloc(&b->graph->arena, sizeof *r);
-    if (!r) {
-        *st = LZ_ENOMEM;
-        return 1;
-    }
+    if (!r)
+        return LZ_ENOMEM;
     r->op = op;
     r->skipna = skipna;
     int count;
     const lz_ast *axis = args.kw[0];
-    if (arg && axis && (axis->kind == LZ_AST_TUPLE || axis->kind == LZ_AST_LIST)) {
-        *st = bind_fail(b, axis, LZ_ETYPE, "%s() takes an integer axis or None, not a tuple", call->text);
-        return 1;
-    }
-    if ((*st = arg_axes(b, axis, x->rank, true, r->axis, &count)))
-        return 1;
-    if (args.kw[1] && (*st = arg_bool(b, args.kw[1], "keepdims", &r->keepdims)))
-        return 1;
-    if (spread && args.kw[2] && (*st = arg_int(b, args.kw[2], "ddof", &r->ddof)))
-        return 1;
+    if (arg && axis && (axis->kind == LZ_AST_TUPLE || axis->kind == LZ_AST_LIST))
+        return lz_bind_fail(b, axis, LZ_ETYPE, "%s() takes an integer axis or None, not a tuple", call->text);
+    if ((st = lz_bind_arg_axes(b, axis, x->rank, true, r->axis, &count)))
+        return st;
+    if (args.kw[1] && (st = lz_bind_arg_bool(b, args.kw[1], "keepdims", &r->keepdims)))
+        return st;
+    if (spread && args.kw[2] && (st = lz_bind_arg_int(b, args.kw[2], "ddof", &r->ddof)))
+        return st;
     /* The elements each output folds: their count must fit in 64 bits (the
      * evaluator indexes them, argmin answers with one) unless an axis is
      * empty, which makes it 0 whatever the others. */
@@ -113,26 +119,20 @@ bind_reduce_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st)
             empty |= x->shape[k] == 0;
         }
     }
-    if (too_many && !empty) {
-        *st = bind_fail(b, call, LZ_ELIMIT,
-                        "%s() would reduce more than 2^63 elements into each result: their count does not fit "
-                        "in 64 bits",
-                        call->text);
-        return 1;
-    }
+    if (too_many && !empty)
+        return lz_bind_fail(b, call, LZ_ELIMIT,
+                            "%s() would reduce more than 2^63 elements into each result: their count does not fit "
+                            "in 64 bits",
+                            call->text);
     /* numpy refuses these on empty input (no identity, nothing to point at). */
-    if (empty && (op == LZ_RED_MIN || op == LZ_RED_MAX || arg)) {
-        *st = bind_fail(b, call, LZ_EVALUE,
-                        arg ? "attempt to get %s of an empty sequence"
-                            : "zero-size array to reduction operation %s which has no identity",
-                        arg ? reductions[op].name : (op == LZ_RED_MIN ? "minimum" : "maximum"));
-        return 1;
-    }
+    if (empty && (op == LZ_RED_MIN || op == LZ_RED_MAX || arg))
+        return lz_bind_fail(b, call, LZ_EVALUE,
+                            arg ? "attempt to get %s of an empty sequence"
+                                : "zero-size array to reduction operation %s which has no identity",
+                            arg ? reductions[op].name : (op == LZ_RED_MIN ? "minimum" : "maximum"));
     lz_node *n = lz_node_new(b->graph, LZ_NODE_REDUCE, 1, call->line, call->column);
-    if (!n) {
-        *st = LZ_ENOMEM;
-        return 1;
-    }
+    if (!n)
+        return LZ_ENOMEM;
     n->reduce = r;
     n->in[0] = x;
     n->dtype = result_type(op, x->dtype);
@@ -143,6 +143,5 @@ bind_reduce_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st)
             n->shape[n->rank++] = 1;
     }
     *out = n;
-    *st = LZ_OK;
-    return 1;
+    return LZ_OK;
 }

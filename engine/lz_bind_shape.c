@@ -13,10 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const lz_shape_function_names[] = {
-    "concat", "concatenate", "stack", "transpose", "squeeze", "expand_dims", "broadcast_to", NULL,
-};
-
 /* ---- views ---------------------------------------------------------------------- */
 
 /* The view `outer` applied to the output of the view `inner`, as one view of
@@ -42,7 +38,7 @@ compose(const lz_view *outer, int outer_rank, const lz_view *inner, int inner_in
 }
 
 lz_node *
-make_view(binder *b, const lz_ast *at, lz_node *x, int rank, const int64_t *shape, const lz_view *view)
+lz_bind_view(binder *b, const lz_ast *at, lz_node *x, int rank, const int64_t *shape, const lz_view *view)
 {
     lz_graph *g = b->graph;
     /* A constant stays a constant, now of the new shape. */
@@ -109,13 +105,13 @@ slice_bounds(binder *b, const lz_ast *s, int64_t n, int64_t *start, int64_t *ste
     bool given[3];
     for (int i = 0; i < 3; i++) {
         given[i] = s->items[i] && s->items[i]->kind != LZ_AST_NONE;
-        lz_status st = given[i] ? arg_int(b, s->items[i], "a slice index", &v[i]) : LZ_OK;
+        lz_status st = given[i] ? lz_bind_arg_int(b, s->items[i], "a slice index", &v[i]) : LZ_OK;
         if (st)
             return st;
     }
     int64_t st = given[2] ? v[2] : 1;
     if (st == 0)
-        return bind_fail(b, s, LZ_EVALUE, "slice step cannot be zero");
+        return lz_bind_fail(b, s, LZ_EVALUE, "slice step cannot be zero");
     int64_t lower = st > 0 ? 0 : -1, upper = st > 0 ? n : n - 1;
     int64_t lo, hi;
     for (int i = 0; i < 2; i++) {
@@ -149,10 +145,10 @@ slice_bounds(binder *b, const lz_ast *s, int64_t n, int64_t *start, int64_t *ste
 }
 
 lz_status
-bind_index(binder *b, const lz_ast *a, lz_node **out)
+lz_bind_index(binder *b, const lz_ast *a, lz_node **out)
 {
     lz_node *x;
-    lz_status st = bind_node(b, a->items[0], &x);
+    lz_status st = lz_bind_node(b, a->items[0], &x);
     if (st)
         return st;
     const lz_ast *const *subs = (const lz_ast *const *)a->items + 1;
@@ -164,10 +160,10 @@ bind_index(binder *b, const lz_ast *a, lz_node **out)
             consuming++;
     }
     if (ellipses > 1)
-        return bind_fail(b, a, LZ_EVALUE, "an index can only have a single ellipsis ('...')");
+        return lz_bind_fail(b, a, LZ_EVALUE, "an index can only have a single ellipsis ('...')");
     if (consuming > x->rank)
-        return bind_fail(b, a, LZ_EVALUE, "too many indices for array: array is %d-dimensional, but %d were indexed",
-                         x->rank, consuming);
+        return lz_bind_fail(b, a, LZ_EVALUE, "too many indices for array: array is %d-dimensional, but %d were indexed",
+                            x->rank, consuming);
     lz_view v;
     memset(&v, 0, sizeof v);
     int64_t shape[LZ_MAX_RANK];
@@ -179,7 +175,7 @@ bind_index(binder *b, const lz_ast *a, lz_node **out)
             int skip = s ? x->rank - consuming : x->rank - axis;
             for (int j = 0; j < skip; j++, axis++) {
                 if (rank >= LZ_MAX_RANK)
-                    return bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
+                    return lz_bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
                 v.in_axis[rank] = axis;
                 v.start[rank] = 0;
                 v.step[rank] = 1;
@@ -188,7 +184,7 @@ bind_index(binder *b, const lz_ast *a, lz_node **out)
             continue;
         }
         if (rank >= LZ_MAX_RANK)
-            return bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
+            return lz_bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
         if (s->kind == LZ_AST_NONE) {
             v.in_axis[rank] = -1;
             shape[rank++] = 1;
@@ -198,44 +194,44 @@ bind_index(binder *b, const lz_ast *a, lz_node **out)
             v.in_axis[rank++] = axis++;
         } else {
             lz_node *idx;
-            if ((st = bind_node(b, s, &idx)))
+            if ((st = lz_bind_node(b, s, &idx)))
                 return st;
             if (idx->kind != LZ_NODE_CONST || idx->rank != 0 || idx->value.kind != LZ_KIND_INT)
-                return bind_fail(b, s, LZ_ETYPE,
-                                 "only integers, slices (`:`), ellipsis (`...`) and None are valid indices");
+                return lz_bind_fail(b, s, LZ_ETYPE,
+                                    "only integers, slices (`:`), ellipsis (`...`) and None are valid indices");
             lz_int128 i128 = idx->value.v.i;
             int64_t n = x->shape[axis];
             if (i128 < -(lz_int128)n || i128 >= (lz_int128)n) {
                 char lit[48];
                 lz_int128_format(i128, lit, sizeof lit);
-                return bind_fail(b, s, LZ_EVALUE, "index %s is out of bounds for axis %d with size %lld", lit, axis,
-                                 (long long)n);
+                return lz_bind_fail(b, s, LZ_EVALUE, "index %s is out of bounds for axis %d with size %lld", lit, axis,
+                                    (long long)n);
             }
             v.fixed[axis++] = (int64_t)(i128 < 0 ? i128 + n : i128);
         }
     }
-    return (*out = make_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
+    return (*out = lz_bind_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
 }
 
 /* ---- transpose, squeeze, expand_dims, broadcast_to -------------------------------- */
 
-static lz_status
-bind_transpose(binder *b, const lz_ast *a, lz_node **out)
+lz_status
+lz_bind_transpose(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"axes", NULL};
     call_args args;
     lz_node *x;
-    lz_status st = call_collect(b, a, 1, 2, keywords, &args);
-    if (st || (st = bind_node(b, args.pos[0], &x)))
+    lz_status st = lz_bind_collect(b, a, 1, 2, keywords, &args);
+    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
         return st;
     int64_t axes[LZ_MAX_RANK];
     int n = x->rank;
     if (args.kw[0] && args.kw[0]->kind != LZ_AST_NONE) {
-        if ((st = arg_int_list(b, args.kw[0], "axes", axes, &n)))
+        if ((st = lz_bind_arg_int_list(b, args.kw[0], "axes", axes, &n)))
             return st;
         if (n != x->rank)
-            return bind_fail(b, args.kw[0], LZ_EVALUE, "axes don't match array: %d axes for an array of dimension %d",
-                             n, x->rank);
+            return lz_bind_fail(b, args.kw[0], LZ_EVALUE,
+                                "axes don't match array: %d axes for an array of dimension %d", n, x->rank);
     } else {
         for (int k = 0; k < n; k++)
             axes[k] = n - 1 - k;
@@ -247,35 +243,35 @@ bind_transpose(binder *b, const lz_ast *a, lz_node **out)
     for (int k = 0; k < n; k++) {
         int64_t ax = axes[k] < 0 ? axes[k] + n : axes[k];
         if (ax < 0 || ax >= n)
-            return bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                             (long long)axes[k], n);
+            return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
+                                (long long)axes[k], n);
         if (seen[ax])
-            return bind_fail(b, args.kw[0], LZ_EVALUE, "repeated axis in transpose");
+            return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "repeated axis in transpose");
         seen[ax] = true;
         v.in_axis[k] = (int)ax;
         shape[k] = x->shape[ax];
     }
-    return (*out = make_view(b, a, x, n, shape, &v)) ? LZ_OK : LZ_ENOMEM;
+    return (*out = lz_bind_view(b, a, x, n, shape, &v)) ? LZ_OK : LZ_ENOMEM;
 }
 
-static lz_status
-bind_squeeze(binder *b, const lz_ast *a, lz_node **out)
+lz_status
+lz_bind_squeeze(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"axis", NULL};
     call_args args;
     lz_node *x;
-    lz_status st = call_collect(b, a, 1, 2, keywords, &args);
-    if (st || (st = bind_node(b, args.pos[0], &x)))
+    lz_status st = lz_bind_collect(b, a, 1, 2, keywords, &args);
+    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
         return st;
     bool mask[LZ_MAX_RANK];
     int count;
     if (args.kw[0] && args.kw[0]->kind != LZ_AST_NONE) {
-        if ((st = arg_axes(b, args.kw[0], x->rank, false, mask, &count)))
+        if ((st = lz_bind_arg_axes(b, args.kw[0], x->rank, false, mask, &count)))
             return st;
         for (int k = 0; k < x->rank; k++)
             if (mask[k] && x->shape[k] != 1)
-                return bind_fail(b, args.kw[0], LZ_EVALUE,
-                                 "cannot select an axis to squeeze out which has size not equal to one");
+                return lz_bind_fail(b, args.kw[0], LZ_EVALUE,
+                                    "cannot select an axis to squeeze out which has size not equal to one");
     } else {
         for (int k = 0; k < x->rank; k++)
             mask[k] = x->shape[k] == 1;
@@ -291,30 +287,30 @@ bind_squeeze(binder *b, const lz_ast *a, lz_node **out)
         v.step[rank] = 1;
         shape[rank++] = x->shape[k];
     }
-    return (*out = make_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
+    return (*out = lz_bind_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
 }
 
-static lz_status
-bind_expand_dims(binder *b, const lz_ast *a, lz_node **out)
+lz_status
+lz_bind_expand_dims(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"axis", NULL};
     call_args args;
     lz_node *x;
-    lz_status st = call_collect(b, a, 1, 2, keywords, &args);
-    if (st || (st = bind_node(b, args.pos[0], &x)))
+    lz_status st = lz_bind_collect(b, a, 1, 2, keywords, &args);
+    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
         return st;
     if (!args.kw[0])
-        return bind_fail(b, a, LZ_ESYNTAX, "expand_dims() needs axis");
+        return lz_bind_fail(b, a, LZ_ESYNTAX, "expand_dims() needs axis");
     int64_t axes[LZ_MAX_RANK];
     int n;
-    if ((st = arg_int_list(b, args.kw[0], "axis", axes, &n)))
+    if ((st = lz_bind_arg_int_list(b, args.kw[0], "axis", axes, &n)))
         return st;
     int rank = x->rank + n;
     if (rank > LZ_MAX_RANK)
-        return bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
+        return lz_bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
     bool mask[LZ_MAX_RANK];
     int count;
-    if ((st = arg_axes(b, args.kw[0], rank, false, mask, &count)))
+    if ((st = lz_bind_arg_axes(b, args.kw[0], rank, false, mask, &count)))
         return st;
     lz_view v;
     memset(&v, 0, sizeof v);
@@ -330,45 +326,45 @@ bind_expand_dims(binder *b, const lz_ast *a, lz_node **out)
             shape[k] = x->shape[axis++];
         }
     }
-    return (*out = make_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
+    return (*out = lz_bind_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
 }
 
-static lz_status
-bind_broadcast_to(binder *b, const lz_ast *a, lz_node **out)
+lz_status
+lz_bind_broadcast_to(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"shape", NULL};
     call_args args;
     lz_node *x;
-    lz_status st = call_collect(b, a, 1, 2, keywords, &args);
-    if (st || (st = bind_node(b, args.pos[0], &x)))
+    lz_status st = lz_bind_collect(b, a, 1, 2, keywords, &args);
+    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
         return st;
     if (!args.kw[0])
-        return bind_fail(b, a, LZ_ESYNTAX, "broadcast_to() needs shape");
+        return lz_bind_fail(b, a, LZ_ESYNTAX, "broadcast_to() needs shape");
     int64_t shape[LZ_MAX_RANK];
     int rank;
-    if ((st = arg_int_list(b, args.kw[0], "shape", shape, &rank)))
+    if ((st = lz_bind_arg_int_list(b, args.kw[0], "shape", shape, &rank)))
         return st;
     char from[200], to[200];
-    format_shape(x->rank, x->shape, from, sizeof from);
-    format_shape(rank, shape, to, sizeof to);
+    lz_shape_format(x->rank, x->shape, from, sizeof from);
+    lz_shape_format(rank, shape, to, sizeof to);
     if (rank < x->rank)
-        return bind_fail(b, args.kw[0], LZ_ESHAPE, "cannot broadcast shape %s to the smaller rank of %s", from, to);
+        return lz_bind_fail(b, args.kw[0], LZ_ESHAPE, "cannot broadcast shape %s to the smaller rank of %s", from, to);
     lz_view v;
     memset(&v, 0, sizeof v);
     for (int k = 0; k < rank; k++) {
         if (shape[k] < 0)
-            return bind_fail(b, args.kw[0], LZ_EVALUE, "all elements of broadcast shape must be non-negative");
+            return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "all elements of broadcast shape must be non-negative");
         int xk = k - (rank - x->rank);
         if (xk < 0) {
             v.in_axis[k] = -1;
             continue;
         }
         if (x->shape[xk] != shape[k] && x->shape[xk] != 1)
-            return bind_fail(b, args.kw[0], LZ_ESHAPE, "cannot broadcast shape %s to %s", from, to);
+            return lz_bind_fail(b, args.kw[0], LZ_ESHAPE, "cannot broadcast shape %s to %s", from, to);
         v.in_axis[k] = xk;
         v.step[k] = x->shape[xk] == shape[k] ? 1 : 0;
     }
-    return (*out = make_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
+    return (*out = lz_bind_view(b, a, x, rank, shape, &v)) ? LZ_OK : LZ_ENOMEM;
 }
 
 /* ---- concat and stack ----------------------------------------------------------------- */
@@ -378,19 +374,19 @@ static lz_status
 bind_list(binder *b, const lz_ast *list, const char *fname, lz_node ***members, int *n)
 {
     if (list->kind != LZ_AST_LIST && list->kind != LZ_AST_TUPLE)
-        return bind_fail(b, list, LZ_ETYPE, "%s() takes a list of arrays, e.g. %s([a, b], axis=0)", fname, fname);
+        return lz_bind_fail(b, list, LZ_ETYPE, "%s() takes a list of arrays, e.g. %s([a, b], axis=0)", fname, fname);
     if (list->nitems == 0)
-        return bind_fail(b, list, LZ_EVALUE, "need at least one array to %s", fname);
+        return lz_bind_fail(b, list, LZ_EVALUE, "need at least one array to %s", fname);
     *members = lz_arena_alloc(&b->graph->arena, list->nitems * sizeof **members);
     if (!*members)
         return LZ_ENOMEM;
     for (size_t i = 0; i < list->nitems; i++) {
-        lz_status st = bind_node(b, list->items[i], &(*members)[i]);
+        lz_status st = lz_bind_node(b, list->items[i], &(*members)[i]);
         if (st)
             return st;
         if ((*members)[i]->kind == LZ_NODE_CONST && (*members)[i]->weak)
-            return bind_fail(b, list->items[i], LZ_EVALUE, "zero-dimensional arrays cannot be %s",
-                             !strcmp(fname, "stack") ? "stacked" : "concatenated");
+            return lz_bind_fail(b, list->items[i], LZ_EVALUE, "zero-dimensional arrays cannot be %s",
+                                !strcmp(fname, "stack") ? "stacked" : "concatenated");
     }
     *n = (int)list->nitems;
     return LZ_OK;
@@ -411,23 +407,23 @@ make_concat(binder *b, const lz_ast *at, lz_node **members, int n, int axis, lz_
     for (int i = 0; i < n; i++) {
         lz_node *m = members[i];
         if (m->rank != first->rank)
-            return bind_fail(b, at, LZ_ESHAPE,
-                             "all the input array dimensions must match: array 0 has %d dimension(s) and array %d "
-                             "has %d",
-                             first->rank, i, m->rank);
+            return lz_bind_fail(b, at, LZ_ESHAPE,
+                                "all the input array dimensions must match: array 0 has %d dimension(s) and array %d "
+                                "has %d",
+                                first->rank, i, m->rank);
         for (int k = 0; k < m->rank; k++) {
             if (k != axis && m->shape[k] != first->shape[k]) {
                 char s0[200], si[200];
-                format_shape(first->rank, first->shape, s0, sizeof s0);
-                format_shape(m->rank, m->shape, si, sizeof si);
-                return bind_fail(b, at, LZ_ESHAPE,
-                                 "all the input array dimensions except for the concatenation axis must match "
-                                 "exactly: array 0 is %s and array %d is %s",
-                                 s0, i, si);
+                lz_shape_format(first->rank, first->shape, s0, sizeof s0);
+                lz_shape_format(m->rank, m->shape, si, sizeof si);
+                return lz_bind_fail(b, at, LZ_ESHAPE,
+                                    "all the input array dimensions except for the concatenation axis must match "
+                                    "exactly: array 0 is %s and array %d is %s",
+                                    s0, i, si);
             }
         }
         if (__builtin_add_overflow(total, m->shape[axis], &total))
-            return bind_fail(b, at, LZ_ELIMIT, "the joined extent overflows");
+            return lz_bind_fail(b, at, LZ_ELIMIT, "the joined extent overflows");
     }
     lz_dtype *types = lz_arena_alloc(&b->graph->arena, (size_t)n * sizeof *types);
     if (!types)
@@ -445,7 +441,7 @@ make_concat(binder *b, const lz_ast *at, lz_node **members, int n, int axis, lz_
     c->shape[axis] = total;
     for (int i = 0; i < n; i++) {
         c->in[i] = members[i];
-        lz_status st = make_cast(b, &c->in[i], t);
+        lz_status st = lz_bind_cast(b, &c->in[i], t);
         if (st)
             return st;
     }
@@ -453,53 +449,53 @@ make_concat(binder *b, const lz_ast *at, lz_node **members, int n, int axis, lz_
     return LZ_OK;
 }
 
-static lz_status
-bind_concat(binder *b, const lz_ast *a, lz_node **out)
+lz_status
+lz_bind_concat(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"axis", NULL};
     call_args args;
     lz_node **members;
     int n;
-    lz_status st = call_collect(b, a, 1, 2, keywords, &args);
+    lz_status st = lz_bind_collect(b, a, 1, 2, keywords, &args);
     if (st || (st = bind_list(b, args.pos[0], a->text, &members, &n)))
         return st;
     if (members[0]->rank == 0)
-        return bind_fail(b, args.pos[0], LZ_EVALUE, "zero-dimensional arrays cannot be concatenated");
+        return lz_bind_fail(b, args.pos[0], LZ_EVALUE, "zero-dimensional arrays cannot be concatenated");
     int64_t axis = 0;
     if (args.kw[0] && args.kw[0]->kind == LZ_AST_NONE)
-        return bind_fail(b, args.kw[0], LZ_EVALUE, "concat() with axis=None (flattening) is not supported");
-    if (args.kw[0] && (st = arg_int(b, args.kw[0], "axis", &axis)))
+        return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "concat() with axis=None (flattening) is not supported");
+    if (args.kw[0] && (st = lz_bind_arg_int(b, args.kw[0], "axis", &axis)))
         return st;
     int rank = members[0]->rank;
     if (axis < -rank || axis >= rank)
-        return bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                         (long long)axis, rank);
+        return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
+                            (long long)axis, rank);
     return make_concat(b, a, members, n, (int)(axis < 0 ? axis + rank : axis), out);
 }
 
-static lz_status
-bind_stack(binder *b, const lz_ast *a, lz_node **out)
+lz_status
+lz_bind_stack(binder *b, const lz_ast *a, lz_node **out)
 {
     static const char *const keywords[] = {"axis", NULL};
     call_args args;
     lz_node **members;
     int n;
-    lz_status st = call_collect(b, a, 1, 2, keywords, &args);
+    lz_status st = lz_bind_collect(b, a, 1, 2, keywords, &args);
     if (st || (st = bind_list(b, args.pos[0], "stack", &members, &n)))
         return st;
     int64_t axis = 0;
-    if (args.kw[0] && (st = arg_int(b, args.kw[0], "axis", &axis)))
+    if (args.kw[0] && (st = lz_bind_arg_int(b, args.kw[0], "axis", &axis)))
         return st;
     int rank = members[0]->rank + 1;
     if (rank > LZ_MAX_RANK)
-        return bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
+        return lz_bind_fail(b, a, LZ_ELIMIT, "the result has more than %d axes", LZ_MAX_RANK);
     if (axis < -rank || axis >= rank)
-        return bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                         (long long)axis, rank);
+        return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
+                            (long long)axis, rank);
     int ax = (int)(axis < 0 ? axis + rank : axis);
     for (int i = 1; i < n; i++)
-        if (!same_shape(members[i], members[0]))
-            return bind_fail(b, args.pos[0]->items[i], LZ_ESHAPE, "all input arrays must have the same shape");
+        if (!lz_bind_same_shape(members[i], members[0]))
+            return lz_bind_fail(b, args.pos[0]->items[i], LZ_ESHAPE, "all input arrays must have the same shape");
     for (int i = 0; i < n; i++) {
         /* Each member gets the new axis, of extent 1. */
         lz_view v;
@@ -515,29 +511,8 @@ bind_stack(binder *b, const lz_ast *a, lz_node **out)
                 shape[k] = members[i]->shape[in_axis++];
             }
         }
-        if (!(members[i] = make_view(b, a, members[i], rank, shape, &v)))
+        if (!(members[i] = lz_bind_view(b, a, members[i], rank, shape, &v)))
             return LZ_ENOMEM;
     }
     return make_concat(b, a, members, n, ax, out);
-}
-
-int
-bind_shape_call(binder *b, const lz_ast *call, lz_node **out, lz_status *st)
-{
-    const char *f = call->text;
-    if (!strcmp(f, "concat") || !strcmp(f, "concatenate"))
-        *st = bind_concat(b, call, out);
-    else if (!strcmp(f, "stack"))
-        *st = bind_stack(b, call, out);
-    else if (!strcmp(f, "transpose"))
-        *st = bind_transpose(b, call, out);
-    else if (!strcmp(f, "squeeze"))
-        *st = bind_squeeze(b, call, out);
-    else if (!strcmp(f, "expand_dims"))
-        *st = bind_expand_dims(b, call, out);
-    else if (!strcmp(f, "broadcast_to"))
-        *st = bind_broadcast_to(b, call, out);
-    else
-        return 0;
-    return 1;
 }

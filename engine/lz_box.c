@@ -1,7 +1,8 @@
-/* lz_box.c — box validation, element counts, C-order piece iteration and
- * strided gathers. */
+/* lz_box.c — box validation, element counts, C-order piece iteration,
+ * strided gathers, and shapes as text. */
 #include "lz_box.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -13,6 +14,17 @@ lz_box_full(lz_box *box, int rank, const int64_t *shape)
         box->count[k] = shape[k];
         box->step[k] = 1;
     }
+}
+
+bool
+lz_box_equal(const lz_box *a, const lz_box *b)
+{
+    if (a->rank != b->rank)
+        return false;
+    for (int k = 0; k < a->rank; k++)
+        if (a->start[k] != b->start[k] || a->count[k] != b->count[k] || (a->count[k] > 1 && a->step[k] != b->step[k]))
+            return false;
+    return true;
 }
 
 bool
@@ -266,4 +278,14 @@ lz_strided_copy(void *dst, const void *src, int rank, const int64_t *count, cons
         if (k < 0)
             break;
     }
+}
+
+void
+lz_shape_format(int rank, const int64_t *shape, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "(");
+    for (int k = 0; k < rank && used < size; k++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld", k ? ", " : "", (long long)shape[k]);
+    if (used < size)
+        snprintf(buf + used, size - used, rank == 1 ? ",)" : ")");
 }

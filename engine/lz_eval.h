@@ -1,5 +1,6 @@
 /* lz_eval.h — the evaluator's internal interface, shared by lz_eval.c
- * (dispatch, views, concat, fused regions, planning) and lz_reduce.c. */
+ * (dispatch, views, concat, fused regions), lz_plan.c (cost, grid,
+ * pieces) and lz_reduce.c. */
 #ifndef LZ_EVAL_H
 #define LZ_EVAL_H
 
@@ -20,6 +21,7 @@ typedef struct lz_evaluator {
     lz_ctx *ctx;         /* memory and errors */
     size_t *cost;        /* per node id: bytes of temporaries per output element */
     lz_memo *memo;       /* per source index, when sharing reads; else NULL */
+    void *read_arg;      /* the caller's, for every source read */
 } lz_evaluator;
 
 /* Evaluate `box` of node n (inside its shape, steps >= 1) into out: dense,
@@ -39,7 +41,8 @@ void lz_leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *
 bool lz_view_input_box(const lz_node *n, const lz_box *box, lz_box *ib, bool *flip);
 bool lz_concat_part(const lz_node *n, const lz_box *box, int i, lz_box *sub, int64_t *j_first);
 
-/* Bytes per output element a node needs for temporaries while evaluated. */
+/* Planning (lz_plan.c). Bytes per output element a node needs for
+ * temporaries while evaluated. */
 size_t lz_node_cost(lz_evaluator *ev, const lz_node *n);
 /* The storage chunk grid of n's dominant source along n's axes (0 where
  * there is none): what pieces and slabs should align with. */
@@ -48,6 +51,9 @@ void lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid);
  * (true when that cannot be found out for want of memory: the cautious
  * answer). */
 bool lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n);
+/* How lz_graph_eval_many cuts `box` (nelem > 0 elements) of ev's roots
+ * into pieces (lz_plan.c). */
+void lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_pieces *p);
 /* Call visit(arg, piece) for the pieces lz_graph_eval cuts `box` of root
  * `root` into, in order: all of them (*complete true) or the first `most`
  * (*complete false). Fails only for want of memory. */

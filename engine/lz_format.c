@@ -2,6 +2,7 @@
  * and tests ("(add a (multiply b 2))"). Operators print as their ufunc
  * names where they have one, else as their token. */
 #include "lz_ast.h"
+#include "lz_resolve.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,51 +28,12 @@ put(out *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
+/* An operator's ufunc name (lz_ops.def), else its token. */
 static const char *
 operator_name(lz_tok op, int nitems)
 {
-    switch (op) {
-    case LZ_T_PLUS:
-        return nitems == 1 ? "positive" : "add";
-    case LZ_T_MINUS:
-        return nitems == 1 ? "negative" : "subtract";
-    case LZ_T_STAR:
-        return "multiply";
-    case LZ_T_SLASH:
-        return "divide";
-    case LZ_T_DSLASH:
-        return "floor_divide";
-    case LZ_T_PERCENT:
-        return "remainder";
-    case LZ_T_POW:
-        return "power";
-    case LZ_T_TILDE:
-        return "invert";
-    case LZ_T_AMP:
-        return "bitwise_and";
-    case LZ_T_PIPE:
-        return "bitwise_or";
-    case LZ_T_CARET:
-        return "bitwise_xor";
-    case LZ_T_LSHIFT:
-        return "left_shift";
-    case LZ_T_RSHIFT:
-        return "right_shift";
-    case LZ_T_LT:
-        return "less";
-    case LZ_T_LE:
-        return "less_equal";
-    case LZ_T_GT:
-        return "greater";
-    case LZ_T_GE:
-        return "greater_equal";
-    case LZ_T_EQ:
-        return "equal";
-    case LZ_T_NE:
-        return "not_equal";
-    default:
-        return lz_token_describe(op);
-    }
+    int uf = nitems == 1 ? lz_token_unary_ufunc(op) : lz_token_binary_ufunc(op);
+    return uf >= 0 ? lz_ufunc_name((lz_ufunc)uf) : lz_token_describe(op);
 }
 
 static void

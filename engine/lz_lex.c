@@ -1,5 +1,9 @@
-/* lz_lex.c — the lexer: bytes to tokens with line and column. */
+/* lz_lex.c — the lexer: bytes to tokens with line and column; and the
+ * operator table (lz_ops.def) that the parser and binder read through
+ * lz_token_precedence and lz_token_*_ufunc. */
 #include "lz_lex.h"
+
+#include "lz_kernel.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +12,44 @@ static const char *const token_descriptions[] = {
 #define LZ_TOKEN_DESC(id, desc) desc,
     LZ_TOKEN_TABLE(LZ_TOKEN_DESC)
 #undef LZ_TOKEN_DESC
+#define LZ_OP(id, spelling, precedence, unary, binary, desc) desc,
+#include "lz_ops.def"
+#undef LZ_OP
+};
+
+/* The rows of lz_ops.def, indexed by token. */
+static const struct {
+    const char *spelling; /* NULL for the tokens of LZ_TOKEN_TABLE */
+    lz_prec precedence;
+    int unary, binary;    /* ufuncs, or -1 */
+} operators[LZ_T_COUNT] = {
+#define LZ_OP(id, spelling, precedence, unary, binary, desc) [LZ_T_##id] = {spelling, precedence, unary, binary},
+#include "lz_ops.def"
+#undef LZ_OP
 };
 
 const char *
 lz_token_describe(lz_tok kind)
 {
     return (unsigned)kind < LZ_T_COUNT ? token_descriptions[kind] : "?";
+}
+
+lz_prec
+lz_token_precedence(lz_tok kind)
+{
+    return (unsigned)kind < LZ_T_COUNT ? operators[kind].precedence : LZ_PREC_NONE;
+}
+
+int
+lz_token_unary_ufunc(lz_tok kind)
+{
+    return (unsigned)kind < LZ_T_COUNT && operators[kind].spelling ? operators[kind].unary : -1;
+}
+
+int
+lz_token_binary_ufunc(lz_tok kind)
+{
+    return (unsigned)kind < LZ_T_COUNT && operators[kind].spelling ? operators[kind].binary : -1;
 }
 
 void
@@ -134,20 +170,6 @@ lex_string(lz_lexer *lx, lz_token *tok)
     return LZ_OK;
 }
 
-/* Operators, longest first so that '**' wins over '*'. */
-static const struct {
-    const char *spelling;
-    lz_tok kind;
-} operators[] = {
-    {"...", LZ_T_ELLIPSIS}, {"**", LZ_T_POW}, {"//", LZ_T_DSLASH}, {"<<", LZ_T_LSHIFT},
-    {">>", LZ_T_RSHIFT},    {"<=", LZ_T_LE},  {">=", LZ_T_GE},     {"==", LZ_T_EQ},
-    {"!=", LZ_T_NE},        {"(", LZ_T_LPAREN}, {")", LZ_T_RPAREN}, {"[", LZ_T_LBRACKET},
-    {"]", LZ_T_RBRACKET},   {",", LZ_T_COMMA}, {":", LZ_T_COLON},   {"=", LZ_T_ASSIGN},
-    {"+", LZ_T_PLUS},       {"-", LZ_T_MINUS}, {"*", LZ_T_STAR},    {"/", LZ_T_SLASH},
-    {"%", LZ_T_PERCENT},    {"~", LZ_T_TILDE}, {"&", LZ_T_AMP},     {"|", LZ_T_PIPE},
-    {"^", LZ_T_CARET},      {"<", LZ_T_LT},    {">", LZ_T_GT},
-};
-
 lz_status
 lz_lexer_next(lz_lexer *lx, lz_token *tok)
 {
@@ -190,14 +212,20 @@ lz_lexer_next(lz_lexer *lx, lz_token *tok)
     }
     if (c == '"' || c == '\'')
         return lex_string(lx, tok);
-    for (size_t i = 0; i < sizeof operators / sizeof operators[0]; i++) {
-        size_t n = strlen(operators[i].spelling);
-        if (strncmp(lx->pos, operators[i].spelling, n) == 0) {
-            tok->kind = operators[i].kind;
-            tok->len = n;
-            lx->pos += n;
-            return LZ_OK;
+    /* The longest spelling that matches: '**' rather than '*'. */
+    size_t best = 0;
+    for (int t = 0; t < LZ_T_COUNT; t++) {
+        const char *sp = operators[t].spelling;
+        size_t n = sp ? strlen(sp) : 0;
+        if (n > best && strncmp(lx->pos, sp, n) == 0) {
+            best = n;
+            tok->kind = (lz_tok)t;
         }
+    }
+    if (best) {
+        tok->len = best;
+        lx->pos += best;
+        return LZ_OK;
     }
     if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
         return lz_ctx_fail(lx->ctx, LZ_ESYNTAX, tok->line, tok->column,

@@ -10,49 +10,41 @@
 #include "lz_ctx.h"
 #include "lz_dtype.h"
 
-/* LZ_TOKEN(id, description): the description is used in error messages
- * ("expected ')' but found ','"). Keep in step: LZ_BINARY_PRECEDENCE in
- * lz_parse.c lists the binary operators among these. */
+/* LZ_TOKEN(id, description): the tokens that are not punctuation; the
+ * description is used in error messages ("expected a name but found an
+ * integer"). The punctuation and operators follow, one row each in
+ * lz_ops.def. */
 #define LZ_TOKEN_TABLE(X)                                                                          \
     X(EOF, "end of expression")                                                                    \
     X(INT, "integer")                                                                              \
     X(FLOAT, "number")                                                                             \
     X(NAME, "name")                                                                                \
-    X(STRING, "string")                                                                            \
-    X(LPAREN, "'('")                                                                               \
-    X(RPAREN, "')'")                                                                               \
-    X(LBRACKET, "'['")                                                                             \
-    X(RBRACKET, "']'")                                                                             \
-    X(COMMA, "','")                                                                                \
-    X(COLON, "':'")                                                                                \
-    X(ASSIGN, "'='")                                                                               \
-    X(ELLIPSIS, "'...'")                                                                           \
-    X(PLUS, "'+'")                                                                                 \
-    X(MINUS, "'-'")                                                                                \
-    X(STAR, "'*'")                                                                                 \
-    X(SLASH, "'/'")                                                                                \
-    X(DSLASH, "'//'")                                                                              \
-    X(PERCENT, "'%'")                                                                              \
-    X(POW, "'**'")                                                                                 \
-    X(TILDE, "'~'")                                                                                \
-    X(AMP, "'&'")                                                                                  \
-    X(PIPE, "'|'")                                                                                 \
-    X(CARET, "'^'")                                                                                \
-    X(LSHIFT, "'<<'")                                                                              \
-    X(RSHIFT, "'>>'")                                                                              \
-    X(LT, "'<'")                                                                                   \
-    X(LE, "'<='")                                                                                  \
-    X(GT, "'>'")                                                                                   \
-    X(GE, "'>='")                                                                                  \
-    X(EQ, "'=='")                                                                                  \
-    X(NE, "'!='")
+    X(STRING, "string")
 
 typedef enum lz_tok {
 #define LZ_TOKEN_ENUM(id, desc) LZ_T_##id,
     LZ_TOKEN_TABLE(LZ_TOKEN_ENUM)
 #undef LZ_TOKEN_ENUM
+#define LZ_OP(id, spelling, precedence, unary, binary, desc) LZ_T_##id,
+#include "lz_ops.def"
+#undef LZ_OP
         LZ_T_COUNT
 } lz_tok;
+
+/* How tightly binary operators bind, loosest first (Python's order, which
+ * numpy follows). Unary - + ~ bind between MUL and POWER: -2**2 is
+ * -(2**2), -a*b is (-a)*b. */
+typedef enum lz_prec {
+    LZ_PREC_NONE,    /* not a binary operator */
+    LZ_PREC_COMPARE, /* < <= > >= == != (not chained) */
+    LZ_PREC_OR,      /* | */
+    LZ_PREC_XOR,     /* ^ */
+    LZ_PREC_AND,     /* & */
+    LZ_PREC_SHIFT,   /* << >> */
+    LZ_PREC_ADD,     /* + - */
+    LZ_PREC_MUL,     /* * / // % */
+    LZ_PREC_POWER,   /* ** (right-associative, above unary) */
+} lz_prec;
 
 typedef struct lz_token {
     lz_tok kind;       /* what was read */
@@ -76,5 +68,11 @@ void lz_lexer_init(lz_lexer *lx, lz_ctx *ctx, const char *text);
  * context) for a character or literal that is not part of the language. */
 lz_status lz_lexer_next(lz_lexer *lx, lz_token *tok);
 const char *lz_token_describe(lz_tok kind);
+/* The operator's row of lz_ops.def: its binary precedence (LZ_PREC_NONE for
+ * other tokens), and the ufuncs it applies as a prefix and an infix
+ * operator (-1: it is not one). */
+lz_prec lz_token_precedence(lz_tok kind);
+int lz_token_unary_ufunc(lz_tok kind);
+int lz_token_binary_ufunc(lz_tok kind);
 
 #endif

@@ -5,9 +5,10 @@
 #include <string.h>
 
 static lz_status
-memory_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+memory_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, void *read_arg)
 {
     (void)ctx;
+    (void)read_arg;
     lz_box_gather(buf, src->impl, src->rank, src->shape, box, lz_dtype_size(src->dtype));
     return LZ_OK;
 }

@@ -2,8 +2,8 @@
  *
  * How it works: recursive descent with one function per precedence level
  * (Python's, which numpy follows), each preceded by its grammar rule. The
- * binary levels share one precedence-climbing loop driven by
- * binary_precedence(). Nesting depth is capped (lz_config.max_depth) so a
+ * binary levels share one precedence-climbing loop driven by the
+ * precedence column of lz_ops.def. Nesting depth is capped (lz_config.max_depth) so a
  * hostile expression cannot exhaust the stack: every recursion passes
  * through parse_unary, which counts one level, so a pair of parentheses,
  * a call, a unary operator or a right operand each nest one level. After parsing, one walk
@@ -431,14 +431,14 @@ parse_power(parser *p, lz_ast **out)
     lz_ast *base = NULL;
     if ((st = parse_postfix(p, &base)))
         return st;
-    if (p->tok.kind != LZ_T_POW) {
+    if (lz_token_precedence(p->tok.kind) != LZ_PREC_POWER) {
         *out = base;
         return LZ_OK;
     }
     lz_ast *n = new_node(p, LZ_AST_BINARY, &p->tok);
     if (!n || !(n->items = lz_arena_alloc(&p->expr->arena, 2 * sizeof *n->items)))
         return LZ_ENOMEM;
-    n->op = LZ_T_POW;
+    n->op = p->tok.kind;
     n->nitems = 2;
     n->items[0] = base;
     if ((st = advance(p)) || (st = parse_unary(p, &n->items[1])))
@@ -447,7 +447,8 @@ parse_power(parser *p, lz_ast **out)
     return LZ_OK;
 }
 
-/* unary := ('-' | '+' | '~') unary | power */
+/* unary := ('-' | '+' | '~') unary | power   (the operators with a unary
+ * ufunc in lz_ops.def) */
 static lz_status
 parse_unary(parser *p, lz_ast **out)
 {
@@ -455,7 +456,7 @@ parse_unary(parser *p, lz_ast **out)
     if ((st = enter(p)))
         return st;
     lz_token t = p->tok;
-    if (t.kind == LZ_T_MINUS || t.kind == LZ_T_PLUS || t.kind == LZ_T_TILDE) {
+    if (lz_token_unary_ufunc(t.kind) >= 0) {
         lz_ast *n = new_node(p, LZ_AST_UNARY, &t);
         if (!n || !(n->items = lz_arena_alloc(&p->expr->arena, sizeof *n->items)))
             return LZ_ENOMEM;
@@ -471,39 +472,11 @@ parse_unary(parser *p, lz_ast **out)
     return LZ_OK;
 }
 
-/* Binding power of binary operators below unary, higher binds tighter;
- * 0 = not a binary operator. Python's (and numpy's) order.
- * Keep in step: LZ_BINARY_PRECEDENCE (the token table in lz_lex.h). */
-static int
-binary_precedence(lz_tok t)
-{
-    switch (t) {
-    case LZ_T_PIPE:
-        return 1;
-    case LZ_T_CARET:
-        return 2;
-    case LZ_T_AMP:
-        return 3;
-    case LZ_T_LSHIFT:
-    case LZ_T_RSHIFT:
-        return 4;
-    case LZ_T_PLUS:
-    case LZ_T_MINUS:
-        return 5;
-    case LZ_T_STAR:
-    case LZ_T_SLASH:
-    case LZ_T_DSLASH:
-    case LZ_T_PERCENT:
-        return 6;
-    default:
-        return 0;
-    }
-}
-
-/* binary(min) := unary (OP binary(prec(OP)+1))*  for OP with prec >= min;
- * all these levels are left-associative. */
+/* binary(min) := unary (OP binary(prec(OP)+1))*  for OP with
+ * min <= prec(OP) <= LZ_PREC_MUL (lz_ops.def); all these levels are
+ * left-associative. */
 static lz_status
-parse_binary(parser *p, int min_prec, lz_ast **out)
+parse_binary(parser *p, lz_prec min_prec, lz_ast **out)
 {
     lz_status st;
     lz_ast *lhs = NULL;
@@ -511,8 +484,8 @@ parse_binary(parser *p, int min_prec, lz_ast **out)
         return st;
     for (;;) {
         lz_token t = p->tok;
-        int prec = binary_precedence(t.kind);
-        if (prec == 0 || prec < min_prec)
+        lz_prec prec = lz_token_precedence(t.kind);
+        if (prec < min_prec || prec > LZ_PREC_MUL)
             break;
         lz_ast *n = new_node(p, LZ_AST_BINARY, &t);
         if (!n || !(n->items = lz_arena_alloc(&p->expr->arena, 2 * sizeof *n->items)))
@@ -521,7 +494,7 @@ parse_binary(parser *p, int min_prec, lz_ast **out)
         n->nitems = 2;
         n->items[0] = lhs;
         /* No level of its own: the right operand's unary counts it. */
-        if ((st = advance(p)) || (st = parse_binary(p, prec + 1, &n->items[1])))
+        if ((st = advance(p)) || (st = parse_binary(p, (lz_prec)(prec + 1), &n->items[1])))
             return st;
         lhs = n;
     }
@@ -529,14 +502,7 @@ parse_binary(parser *p, int min_prec, lz_ast **out)
     return LZ_OK;
 }
 
-static bool
-is_comparison(lz_tok t)
-{
-    return t == LZ_T_LT || t == LZ_T_LE || t == LZ_T_GT || t == LZ_T_GE || t == LZ_T_EQ ||
-           t == LZ_T_NE;
-}
-
-/* expr := binary(1) [COMPARE binary(1)]
+/* expr := binary(OR) [COMPARE binary(OR)]
  * Python would chain a < b < c; on arrays that raises in numpy, so it is a
  * syntax error here with the spelling that works. */
 static lz_status
@@ -544,18 +510,18 @@ parse_expr(parser *p, lz_ast **out)
 {
     lz_status st;
     lz_ast *lhs = NULL;
-    if ((st = parse_binary(p, 1, &lhs)))
+    if ((st = parse_binary(p, LZ_PREC_OR, &lhs)))
         return st;
-    if (is_comparison(p->tok.kind)) {
+    if (lz_token_precedence(p->tok.kind) == LZ_PREC_COMPARE) {
         lz_ast *n = new_node(p, LZ_AST_BINARY, &p->tok);
         if (!n || !(n->items = lz_arena_alloc(&p->expr->arena, 2 * sizeof *n->items)))
             return LZ_ENOMEM;
         n->op = p->tok.kind;
         n->nitems = 2;
         n->items[0] = lhs;
-        if ((st = advance(p)) || (st = parse_binary(p, 1, &n->items[1])))
+        if ((st = advance(p)) || (st = parse_binary(p, LZ_PREC_OR, &n->items[1])))
             return st;
-        if (is_comparison(p->tok.kind))
+        if (lz_token_precedence(p->tok.kind) == LZ_PREC_COMPARE)
             return fail_at(p, &p->tok,
                            "comparisons cannot be chained; write logical_and(a < b, b < c)");
         lhs = n;

@@ -21,12 +21,10 @@ static const struct {
     const char *alias;
     lz_ufunc uf;
 } aliases[] = {
-    {"abs", LZ_UF_ABSOLUTE},     {"mod", LZ_UF_REMAINDER}, {"true_divide", LZ_UF_DIVIDE},
-    {"pow", LZ_UF_POWER},        {"bitwise_not", LZ_UF_INVERT}, {"bitwise_invert", LZ_UF_INVERT},
-    {"bitwise_left_shift", LZ_UF_LEFT_SHIFT}, {"bitwise_right_shift", LZ_UF_RIGHT_SHIFT},
-    {"asin", LZ_UF_ARCSIN},      {"acos", LZ_UF_ARCCOS},   {"atan", LZ_UF_ARCTAN},
-    {"asinh", LZ_UF_ARCSINH},    {"acosh", LZ_UF_ARCCOSH}, {"atanh", LZ_UF_ARCTANH},
-    {"atan2", LZ_UF_ARCTAN2},
+#define LZ_UFUNC(id, name, nin, flags, loops)
+#define LZ_UFUNC_ALIAS(alias, id) {alias, LZ_UF_##id},
+#include "lz_ufunc.def"
+#undef LZ_UFUNC
 };
 
 const char *

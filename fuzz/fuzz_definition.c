@@ -839,7 +839,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (same_shape && lz_box_nelem(&whole, &n)) {
                     size_t es = lz_dtype_size((lz_dtype)dtype);
                     unsigned char *want = malloc((size_t)(n ? n : 1) * es);
-                    if (lz_graph_eval(m.graph, &whole, want) == LZ_OK) {
+                    if (lz_graph_eval(m.graph, &whole, want, NULL) == LZ_OK) {
                         bool is_float = dtype == LZ_FLOAT32 || dtype == LZ_FLOAT64;
                         for (hsize_t e = 0; e < nsel; e++) {
                             /* The C-order offset of the e-th selected element. */

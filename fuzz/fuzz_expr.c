@@ -117,7 +117,7 @@ typedef struct counted {
 } counted;
 
 static lz_status
-counted_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+counted_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, void *read_arg)
 {
     counted *c = src->impl;
     int64_t n = 0;
@@ -130,7 +130,7 @@ counted_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
     }
     CHECK(lz_box_nelem(box, &n), "box overflow");
     __atomic_fetch_add(&c->elements, n, __ATOMIC_RELAXED);
-    return c->mem.ops->read(&c->mem, ctx, box, buf);
+    return c->mem.ops->read(&c->mem, ctx, box, buf, read_arg);
 }
 
 static const lz_source_ops counted_ops = {counted_read};
@@ -304,7 +304,7 @@ eval_box(lz_graph *g, const lz_box *box, lz_status *st)
     unsigned char *out = malloc(bytes);
     CHECK(out, "out of memory in the harness");
     memset(out, 0xa5, bytes);
-    *st = lz_graph_eval(g, box, out);
+    *st = lz_graph_eval(g, box, out, NULL);
     if (*st != LZ_OK) {
         check_error_recorded(g->ctx, *st, "lz_graph_eval");
         lz_ctx_clear_error(g->ctx);
@@ -565,7 +565,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned char *o1 = malloc(bytes), *o2 = malloc(bytes);
         CHECK(o1 && o2, "out of memory in the harness");
         void *outs[2] = {o1, o2};
-        st = lz_graph_eval_many(mg, &whole, outs);
+        st = lz_graph_eval_many(mg, &whole, outs, NULL);
         if (st == LZ_OK) {
             compare_box(wr, shape, &whole, o1, t, "eval_many root 0");
             compare_box(wr, shape, &whole, o2, t, "eval_many root 1");

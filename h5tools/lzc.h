@@ -32,12 +32,22 @@ void lzc_report(const char *prog, const char *what, const h5lazy_diagnostic_t *d
 extern bool lzc_verbose;
 
 /* Connector settings from --memory SIZE and --threads N, collected into an
- * info string for lzc_connector_fapl. Returns false (message printed) on a
- * bad value. */
+ * info string for lzc_connector_fapl (lzc_write_option). */
 typedef struct lzc_tuning {
     char info[128];
 } lzc_tuning;
-bool lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value);
+
+/* How lzc_open opens a file. */
+typedef enum lzc_open_mode {
+    LZC_READ,   /* read-only */
+    LZC_WRITE,  /* read-write */
+    LZC_CREATE, /* read-write, created when missing */
+} lzc_open_mode;
+
+/* Open `path` through the connector's `fapl`; on failure say "cannot open
+ * 'PATH'" (" for writing" unless LZC_READ) with HDF5's reason, and return
+ * H5I_INVALID_HID. */
+hid_t lzc_open(const char *prog, const char *path, hid_t fapl, lzc_open_mode mode);
 
 /* ---- options (lzc_options.c) --------------------------------------------------- */
 
@@ -53,6 +63,8 @@ bool lzc_same_file(const char *a, const char *b);
 /* The element type an h5lazy type name stands for, as a new memory type
  * (bool is h5py's enum); H5I_INVALID_HID for an unknown name. */
 hid_t lzc_memory_type(const char *dtype);
+/* Bytes of one element of that type; 0 for an unknown name. */
+size_t lzc_dtype_size(const char *dtype);
 
 /* ---- inspect sessions (lzc_inspect.c) ------------------------------------------- */
 
@@ -88,9 +100,17 @@ typedef struct lzc_storage {
     bool overwrite;               /* replace an existing dataset */
 } lzc_storage;
 
-/* The storage options shared by save and eval (--chunks 'c', --gzip 'z',
- * --shuffle 's', --overwrite 'o'); -1 (message printed) on a bad value. */
-int lzc_storage_option(const char *prog, int opt, const char *arg, lzc_storage *s);
+/* The options save and eval share, for their getopt_long tables. */
+#define LZC_WRITE_OPTIONS                                                                           \
+    {"chunks", required_argument, NULL, 'c'}, {"gzip", required_argument, NULL, 'z'},               \
+        {"shuffle", no_argument, NULL, 's'}, {"overwrite", no_argument, NULL, 'o'},                 \
+        {"memory", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 'T'}
+
+/* Take one of LZC_WRITE_OPTIONS: storage (--chunks, --gzip, --shuffle,
+ * --overwrite) into s, connector settings (--memory, --threads) into t.
+ * Returns 1 when taken, 0 when `opt` is none of them, -1 (message printed)
+ * for a bad value. */
+int lzc_write_option(const char *prog, int opt, const char *arg, lzc_storage *s, lzc_tuning *t);
 
 /* Bytes of the command's own piece buffers (the evaluation has the
  * connector's memory= budget besides). */

@@ -75,12 +75,8 @@ lzc_define_main(int argc, char **argv)
     hid_t fapl = lzc_connector_fapl(prog, NULL);
     if (fapl < 0)
         return LZC_FAILED;
-    hid_t file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, fapl)
-                                         : H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    hid_t file = lzc_open(prog, path, fapl, LZC_CREATE);
     if (file < 0) {
-        char what[1200];
-        snprintf(what, sizeof what, "cannot open '%s' for writing", path);
-        lzc_report(prog, what, NULL, NULL);
         H5Pclose(fapl);
         return LZC_FAILED;
     }

@@ -78,16 +78,6 @@ format_value(char *out, size_t size, const char *dtype, const void *p)
     return snprintf(out, size, "%" PRIu64, *(const uint64_t *)p);
 }
 
-static size_t
-dtype_size(const char *dtype)
-{
-    hid_t t = lzc_memory_type(dtype);
-    size_t size = t >= 0 ? H5Tget_size(t) : 0;
-    if (t >= 0)
-        H5Tclose(t);
-    return size;
-}
-
 /* Print the whole result: rows of the innermost axis, each line starting
  * with the index of its first element, wrapped at 80 columns, commas after
  * every element but the last, as h5dump does. */
@@ -96,7 +86,7 @@ print_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char 
              size_t budget)
 {
     int rank = a->rank;
-    size_t isz = dtype_size(a->dtype);
+    size_t isz = lzc_dtype_size(a->dtype);
     hsize_t total = 1, ones[H5S_MAX_RANK];
     for (int k = 0; k < rank; k++) {
         total *= a->dims[k];
@@ -190,7 +180,7 @@ store_result(const char *prog, hid_t file, h5lazy_inspect_args_t *a, const char 
                                a->dims, a->chunks, storage);
     if (st < 0)
         return LZC_FAILED;
-    size_t isz = dtype_size(a->dtype);
+    size_t isz = lzc_dtype_size(a->dtype);
     lzc_pieces pieces;
     lzc_pieces_init(&pieces, t.rank, t.dims, t.chunk, budget / (isz ? isz : 1));
     hsize_t start[H5S_MAX_RANK], count[H5S_MAX_RANK];
@@ -237,9 +227,7 @@ lzc_eval_main(int argc, char **argv)
 {
     static const struct option options[] = {
         {"slice", required_argument, NULL, 'S'}, {"to", required_argument, NULL, 't'},
-        {"chunks", required_argument, NULL, 'c'}, {"gzip", required_argument, NULL, 'z'},
-        {"shuffle", no_argument, NULL, 's'},      {"overwrite", no_argument, NULL, 'o'},
-        {"memory", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 'T'},
+        LZC_WRITE_OPTIONS,
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -258,26 +246,19 @@ lzc_eval_main(int argc, char **argv)
         case 't':
             to = optarg;
             break;
-        case 'c':
-        case 'z':
-        case 's':
-        case 'o':
-            if (lzc_storage_option(prog, c, optarg, &storage) < 0)
-                return LZC_MISUSE;
-            break;
-        case 'm':
-        case 'T':
-            if (!lzc_tuning_add(&tuning, prog, c == 'm' ? "memory" : "threads", optarg))
-                return LZC_MISUSE;
-            break;
         case 'v':
             lzc_verbose = true;
             break;
         case 'h':
             fputs(eval_usage, stdout);
             return LZC_OK;
-        default:
-            return lzc_bad_option(prog, argv, eval_usage);
+        default: {
+            int taken = lzc_write_option(prog, c, optarg, &storage, &tuning);
+            if (taken < 0)
+                return LZC_MISUSE;
+            if (taken == 0)
+                return lzc_bad_option(prog, argv, eval_usage);
+        }
         }
     }
     if (argc - optind != 2) {
@@ -314,12 +295,7 @@ lzc_eval_main(int argc, char **argv)
     bool into_file = out_path && lzc_same_file(out_path, path);
     int status = LZC_FAILED;
     hid_t fapl = lzc_connector_fapl(prog, tuning.info);
-    hid_t file = fapl >= 0 ? H5Fopen(path, into_file ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
-    if (fapl >= 0 && file < 0) {
-        char what[1200];
-        snprintf(what, sizeof what, "cannot open '%s'", path);
-        lzc_report(prog, what, NULL, NULL);
-    }
+    hid_t file = fapl >= 0 ? lzc_open(prog, path, fapl, into_file ? LZC_WRITE : LZC_READ) : H5I_INVALID_HID;
     if (file >= 0) {
         h5lazy_diagnostic_t diag = {0};
         h5lazy_inspect_args_t a = {.action = H5LAZY_INSPECT_OPEN, .expression = expr, .diag = &diag};

@@ -63,6 +63,20 @@ lzc_connector_fapl(const char *prog, const char *info_text)
     return fapl;
 }
 
+hid_t
+lzc_open(const char *prog, const char *path, hid_t fapl, lzc_open_mode mode)
+{
+    hid_t file = mode == LZC_CREATE && access(path, F_OK) != 0
+                     ? H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl)
+                     : H5Fopen(path, mode == LZC_READ ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
+    if (file < 0) {
+        char what[1200];
+        snprintf(what, sizeof what, "cannot open '%s'%s", path, mode == LZC_READ ? "" : " for writing");
+        lzc_report(prog, what, NULL, NULL);
+    }
+    return file;
+}
+
 typedef struct collected {
     char *ours[4];   /* h5lazy frames, innermost first (strdup'd: any length) */
     int nours;
@@ -152,4 +166,14 @@ lzc_memory_type(const char *dtype)
     case 9: return H5Tcopy(H5T_NATIVE_DOUBLE);
     default: return H5I_INVALID_HID;
     }
+}
+
+size_t
+lzc_dtype_size(const char *dtype)
+{
+    hid_t t = lzc_memory_type(dtype);
+    size_t size = t >= 0 ? H5Tget_size(t) : 0;
+    if (t >= 0)
+        H5Tclose(t);
+    return size;
 }

@@ -128,6 +128,19 @@ show_one(const char *prog, hid_t file, const char *name, int dot, bool blank_bef
     return ok;
 }
 
+/* The file through the connector with its default settings, read-only;
+ * H5I_INVALID_HID (reported) on failure. */
+static hid_t
+open_read(const char *prog, const char *path)
+{
+    hid_t fapl = lzc_connector_fapl(prog, NULL);
+    if (fapl < 0)
+        return H5I_INVALID_HID;
+    hid_t file = lzc_open(prog, path, fapl, LZC_READ);
+    H5Pclose(fapl);
+    return file;
+}
+
 int
 lzc_show_main(int argc, char **argv)
 {
@@ -160,17 +173,9 @@ lzc_show_main(int argc, char **argv)
         return LZC_MISUSE;
     }
     const char *path = argv[optind], *name = nargs == 2 ? argv[optind + 1] : NULL;
-    hid_t fapl = lzc_connector_fapl(prog, NULL);
-    if (fapl < 0)
+    hid_t file = open_read(prog, path);
+    if (file < 0)
         return LZC_FAILED;
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (file < 0) {
-        char what[1200];
-        snprintf(what, sizeof what, "cannot open '%s'", path);
-        lzc_report(prog, what, NULL, NULL);
-        return LZC_FAILED;
-    }
     int status = LZC_OK;
     bool virtual;
     if (name) {
@@ -244,17 +249,9 @@ lzc_check_main(int argc, char **argv)
         return LZC_MISUSE;
     }
     const char *path = argv[optind];
-    hid_t fapl = lzc_connector_fapl(prog, NULL);
-    if (fapl < 0)
+    hid_t file = open_read(prog, path);
+    if (file < 0)
         return LZC_FAILED;
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (file < 0) {
-        char what[1200];
-        snprintf(what, sizeof what, "cannot open '%s'", path);
-        lzc_report(prog, what, NULL, NULL);
-        return LZC_FAILED;
-    }
     char **all = lzc_dataset_names(prog, file);
     int good = 0, bad = 0;
     for (size_t i = 0; all && all[i]; i++) {

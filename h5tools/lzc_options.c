@@ -33,31 +33,6 @@ lzc_parse_chunks(const char *prog, const char *text, hsize_t *chunks, int *n)
     return -1;
 }
 
-int
-lzc_storage_option(const char *prog, int opt, const char *arg, lzc_storage *s)
-{
-    switch (opt) {
-    case 'c':
-        return lzc_parse_chunks(prog, arg, s->chunks, &s->nchunks);
-    case 'z': {
-        char *end;
-        long level = strtol(arg, &end, 10);
-        if (*end || end == arg || level < 0 || level > 9) {
-            fprintf(stderr, "%s: error: --gzip wants a level from 0 to 9, got '%s'\n", prog, arg);
-            return -1;
-        }
-        s->gzip = (int)level;
-        return 0;
-    }
-    case 's':
-        s->shuffle = true;
-        return 0;
-    case 'o':
-        s->overwrite = true;
-        return 0;
-    }
-    return -1;
-}
 
 /* A size as the connector's memory= takes it: digits and an optional
  * K/KiB/M/MiB/G/GiB (or B). */
@@ -76,8 +51,10 @@ is_size(const char *v)
     return false;
 }
 
-bool
-lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value)
+/* Add key=value to the info string; false (message printed) for a bad
+ * value. */
+static bool
+tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value)
 {
     bool threads = !strcmp(key, "threads");
     char *end;
@@ -94,6 +71,35 @@ lzc_tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *val
         return false;
     }
     return true;
+}
+
+int
+lzc_write_option(const char *prog, int opt, const char *arg, lzc_storage *s, lzc_tuning *t)
+{
+    switch (opt) {
+    case 'c':
+        return lzc_parse_chunks(prog, arg, s->chunks, &s->nchunks) < 0 ? -1 : 1;
+    case 'z': {
+        char *end;
+        long level = strtol(arg, &end, 10);
+        if (*end || end == arg || level < 0 || level > 9) {
+            fprintf(stderr, "%s: error: --gzip wants a level from 0 to 9, got '%s'\n", prog, arg);
+            return -1;
+        }
+        s->gzip = (int)level;
+        return 1;
+    }
+    case 's':
+        s->shuffle = true;
+        return 1;
+    case 'o':
+        s->overwrite = true;
+        return 1;
+    case 'm':
+    case 'T':
+        return tuning_add(t, prog, opt == 'm' ? "memory" : "threads", arg) ? 1 : -1;
+    }
+    return 0;
 }
 
 int

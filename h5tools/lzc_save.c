@@ -103,23 +103,13 @@ seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static size_t
-dtype_bytes(const char *dtype)
-{
-    hid_t t = lzc_memory_type(dtype);
-    size_t n = t >= 0 ? H5Tget_size(t) : 1;
-    if (t >= 0)
-        H5Tclose(t);
-    return n;
-}
-
 /* Compute and write the jobs of one shape, piece by piece. */
 static int
 run_group(const char *prog, job **g, size_t n, lzc_progress *progress, double *done_bytes)
 {
     size_t per = 0;
     for (size_t i = 0; i < n; i++)
-        per += dtype_bytes(g[i]->dtype);
+        per += lzc_dtype_size(g[i]->dtype);
     lzc_pieces pieces;
     lzc_pieces_init(&pieces, g[0]->target.rank, g[0]->target.dims, g[0]->target.chunk, LZC_BUFFER_BYTES / per);
     hid_t dsets[n], types[n], mspaces[n], fspaces[n];
@@ -141,7 +131,7 @@ run_group(const char *prog, job **g, size_t n, lzc_progress *progress, double *d
         for (int k = 0; k < g[0]->rank; k++)
             m *= count[k];
         for (size_t i = 0; i < n && st == 0; i++) {
-            if (!bufs[i] && !(bufs[i] = malloc(LZC_BUFFER_BYTES / per * dtype_bytes(g[i]->dtype) + 16))) {
+            if (!bufs[i] && !(bufs[i] = malloc(LZC_BUFFER_BYTES / per * lzc_dtype_size(g[i]->dtype) + 16))) {
                 fprintf(stderr, "%s: error: out of memory\n", prog);
                 st = -1;
             }
@@ -157,7 +147,7 @@ run_group(const char *prog, job **g, size_t n, lzc_progress *progress, double *d
             if (st == 0)
                 st = lzc_target_write(prog, &g[i]->target, start, count, bufs[i]);
             H5Sclose(mspaces[i]);
-            *done_bytes += (double)m * (double)dtype_bytes(g[i]->dtype);
+            *done_bytes += (double)m * (double)lzc_dtype_size(g[i]->dtype);
         }
         lzc_progress_update(progress, *done_bytes);
     }
@@ -172,9 +162,7 @@ int
 lzc_save_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"chunks", required_argument, NULL, 'c'}, {"gzip", required_argument, NULL, 'z'},
-        {"shuffle", no_argument, NULL, 's'},      {"overwrite", no_argument, NULL, 'o'},
-        {"memory", required_argument, NULL, 'm'}, {"threads", required_argument, NULL, 'T'},
+        LZC_WRITE_OPTIONS,
         {"no-progress", no_argument, NULL, 'n'},  {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
@@ -187,18 +175,6 @@ lzc_save_main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         switch (c) {
-        case 'c':
-        case 'z':
-        case 's':
-        case 'o':
-            if (lzc_storage_option(prog, c, optarg, &storage) < 0)
-                return LZC_MISUSE;
-            break;
-        case 'm':
-        case 'T':
-            if (!lzc_tuning_add(&tuning, prog, c == 'm' ? "memory" : "threads", optarg))
-                return LZC_MISUSE;
-            break;
         case 'n':
             progress_allowed = false;
             break;
@@ -208,8 +184,13 @@ lzc_save_main(int argc, char **argv)
         case 'h':
             fputs(save_usage, stdout);
             return LZC_OK;
-        default:
-            return lzc_bad_option(prog, argv, save_usage);
+        default: {
+            int taken = lzc_write_option(prog, c, optarg, &storage, &tuning);
+            if (taken < 0)
+                return LZC_MISUSE;
+            if (taken == 0)
+                return lzc_bad_option(prog, argv, save_usage);
+        }
         }
     }
     if (argc - optind < 2) {
@@ -243,12 +224,7 @@ lzc_save_main(int argc, char **argv)
         }
     }
     hid_t fapl = status == LZC_OK ? lzc_connector_fapl(prog, tuning.info) : H5I_INVALID_HID;
-    hid_t file = fapl >= 0 ? H5Fopen(path, writes_here ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
-    if (fapl >= 0 && file < 0) {
-        char what[1200];
-        snprintf(what, sizeof what, "cannot open '%s'%s", path, writes_here ? " for writing" : "");
-        lzc_report(prog, what, NULL, NULL);
-    }
+    hid_t file = fapl >= 0 ? lzc_open(prog, path, fapl, writes_here ? LZC_WRITE : LZC_READ) : H5I_INVALID_HID;
     if (status == LZC_OK && file < 0)
         status = LZC_FAILED;
     /* What each one is; refuse stored datasets and broken definitions
@@ -280,7 +256,7 @@ lzc_save_main(int argc, char **argv)
             status = LZC_FAILED;
             break;
         }
-        double n = (double)dtype_bytes(j->dtype);
+        double n = (double)lzc_dtype_size(j->dtype);
         for (int k = 0; k < j->rank; k++)
             n *= (double)j->dims[k];
         total += n;

@@ -110,14 +110,8 @@ lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *out_p
     t->file = file;
     t->dset = t->mem_type = H5I_INVALID_HID;
     if (file < 0) {
-        t->file = access(out_path, F_OK) == 0 ? H5Fopen(out_path, H5F_ACC_RDWR, fapl)
-                                              : H5Fcreate(out_path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-        if (t->file < 0) {
-            char what[1200];
-            snprintf(what, sizeof what, "cannot open '%s' for writing", out_path);
-            lzc_report(prog, what, NULL, NULL);
+        if ((t->file = lzc_open(prog, out_path, fapl, LZC_CREATE)) < 0)
             return -1;
-        }
         t->own_file = true;
     }
     size_t len = strlen(name) + 2;

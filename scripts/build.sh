@@ -6,6 +6,8 @@
 #   scripts/build.sh sanitize   AddressSanitizer + UndefinedBehaviorSanitizer,
 #                               in build/sanitize
 #   scripts/build.sh thread     ThreadSanitizer, in build/thread
+#   scripts/build.sh engine     the engine alone (H5LAZY_ENGINE_ONLY: no
+#                               HDF5 needed), in build/engine
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,13 +21,15 @@ case "$variant" in
     release) extra=() ;;
     sanitize) extra=(-DH5LAZY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
     thread) extra=(-DH5LAZY_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-    *) echo "[build] unknown variant '$variant' (release, sanitize or thread)" >&2; exit 2 ;;
+    engine) extra=(-DH5LAZY_ENGINE_ONLY=ON) ;;
+    *) echo "[build] unknown variant '$variant' (release, sanitize, thread or engine)" >&2; exit 2 ;;
 esac
 dir=$build/$variant
-cmake -S "$repo" -B "$dir" -G Ninja ${H5LAZY_HDF5_CMAKE_DIR:+-DHDF5_DIR="$H5LAZY_HDF5_CMAKE_DIR"} \
-    -DH5LAZY_PYTHON="$H5LAZY_VENV/bin/python" -DH5LAZY_API_TEST="$H5LAZY_API_TEST" \
-    -DH5LAZY_WERROR=ON "${extra[@]}" >"$build/cmake-$variant.log" 2>&1 \
-    || { cat "$build/cmake-$variant.log" >&2; exit 1; }
+hdf5=()
+[ "$variant" = engine ] || hdf5=(${H5LAZY_HDF5_CMAKE_DIR:+-DHDF5_DIR="$H5LAZY_HDF5_CMAKE_DIR"}
+    -DH5LAZY_PYTHON="$H5LAZY_VENV/bin/python" -DH5LAZY_API_TEST="$H5LAZY_API_TEST")
+cmake -S "$repo" -B "$dir" -G Ninja "${hdf5[@]}" -DH5LAZY_WERROR=ON "${extra[@]}" \
+    >"$build/cmake-$variant.log" 2>&1 || { cat "$build/cmake-$variant.log" >&2; exit 1; }
 ninja -C "$dir"
 
 if [ "$variant" = release ]; then

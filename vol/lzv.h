@@ -76,13 +76,6 @@ typedef struct lzv_wrap_ctx {
 
 extern const H5VL_class_t lzv_class;
 
-/* ---- stored data changes (lzv_dataset.c) ------------------------------------- */
-
-/* Record that stored data may have changed (a write, an extent change, a
- * refresh), and read the count of such events. */
-void lzv_data_changed(void);
-unsigned long lzv_data_generation(void);
-
 /* ---- objects (lzv_wrap.c) --------------------------------------------------- */
 
 /* A new access context owning `under_fapl`, with one reference; NULL on

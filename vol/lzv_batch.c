@@ -21,10 +21,10 @@ struct lzv_batch {
 static const lz_source *
 shared_source(lzv_vdset *const *vds, size_t e, size_t i)
 {
-    const lzv_operand *o = &vds[e]->operands[i];
+    const lzv_operand *o = &vds[e]->binding.ops[i];
     for (size_t d = 0; d <= e; d++)
-        for (size_t j = 0; j < vds[d]->noperands && (d < e || j < i); j++) {
-            const lzv_operand *p = &vds[d]->operands[j];
+        for (size_t j = 0; j < vds[d]->binding.nops && (d < e || j < i); j++) {
+            const lzv_operand *p = &vds[d]->binding.ops[j];
             if (p->fileno == o->fileno && !memcmp(&p->token, &o->token, sizeof o->token))
                 return &p->source;
         }
@@ -62,16 +62,17 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
     for (size_t e = 0; e < n; e++) {
         lzv_vdset *vd = dsets[e]->vdset;
         g->vds[e] = vd;
-        exprs[e] = vd->expr;
+        exprs[e] = vd->binding.expr;
+        size_t nops = vd->binding.nops;
         if (!(g->bufs[e] = malloc((size_t)max_elems * lz_dtype_size(vd->dtype))) ||
-            !(g->srcs[e] = calloc(vd->noperands ? vd->noperands : 1, sizeof *g->srcs[e])))
+            !(g->srcs[e] = calloc(nops ? nops : 1, sizeof *g->srcs[e])))
             goto oom;
-        for (size_t i = 0; i < vd->noperands; i++)
+        for (size_t i = 0; i < nops; i++)
             g->srcs[e][i] = shared_source(g->vds, e, i);
     }
     /* The same configuration as the datasets' own graphs (the budget that
      * the readers leave to the engine). */
-    if (!(g->ctx = lz_ctx_new(lz_ctx_config(g->vds[0]->ctx))))
+    if (!(g->ctx = lz_ctx_new(lz_ctx_config(g->vds[0]->binding.ctx))))
         goto oom;
     if (lz_graph_new_multi(g->ctx, exprs, n, (const lz_source *const *const *)g->srcs, &g->graph) != LZ_OK) {
         LZV_ERROR(lz_ctx_error(g->ctx)->code, "cannot read '%s' and %zu more virtual datasets together: %s",
@@ -88,35 +89,19 @@ fail:
     return NULL;
 }
 
-static bool
-same_box(const lz_box *a, const lz_box *b)
-{
-    if (a->rank != b->rank)
-        return false;
-    for (int k = 0; k < a->rank; k++)
-        if (a->start[k] != b->start[k] || a->count[k] != b->count[k] || a->step[k] != b->step[k])
-            return false;
-    return true;
-}
-
 int
-lzv_batch_eval(lzv_batch *g, size_t index, const lz_box *box, void *dst)
+lzv_batch_eval(lzv_batch *g, size_t index, const lz_box *box, void *dst, lzv_xfer *x)
 {
-    if (!g->have_box || !same_box(&g->box, box)) {
+    if (!g->have_box || !lz_box_equal(&g->box, box)) {
         g->have_box = false;
-        if (lz_graph_eval_many(g->graph, box, g->bufs) != LZ_OK) {
+        if (lz_graph_eval_many(g->graph, box, g->bufs, x) != LZ_OK) {
             /* Which one failed? Each on its own, for the error a read of
-             * that dataset alone gives (rare, so the cost does not matter). */
+             * that dataset alone gives (rare, so the cost does not matter):
+             * the shared pass's account of an operand read goes. */
+            lzv_xfer_drop_cause(x);
             for (size_t e = 0; e < g->n; e++) {
-                lzv_vdset *vd = g->vds[e];
-                if (vd->failed_stack >= 0) { /* an account from the shared pass */
-                    H5Eclose_stack(vd->failed_stack);
-                    vd->failed_stack = H5I_INVALID_HID;
-                }
-            }
-            for (size_t e = 0; e < g->n; e++) {
-                if (lz_graph_eval(g->vds[e]->graph, box, g->bufs[e]) != LZ_OK) {
-                    lzv_vdset_push_error(g->vds[e], "cannot evaluate");
+                if (lzv_binding_eval(&g->vds[e]->binding, box, g->bufs[e], x) != LZ_OK) {
+                    lzv_vdset_push_error(g->vds[e], "cannot evaluate", lzv_xfer_take_cause(x));
                     lz_ctx_clear_error(g->ctx);
                     return -1;
                 }

@@ -21,8 +21,8 @@ typedef struct lzv_batch lzv_batch;
 lzv_batch *lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems);
 void lzv_batch_free(lzv_batch *g);
 /* Dataset `index`'s values of `box` into dst (dense, its element type):
- * the first dataset to ask for a box evaluates it for all. Pushes an error
- * and returns -1 on failure. */
-int lzv_batch_eval(lzv_batch *g, size_t index, const lz_box *box, void *dst);
+ * the first dataset to ask for a box evaluates it for all, with the read's
+ * state x. Pushes an error and returns -1 on failure. */
+int lzv_batch_eval(lzv_batch *g, size_t index, const lz_box *box, void *dst, lzv_xfer *x);
 
 #endif

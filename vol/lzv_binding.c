@@ -1,26 +1,42 @@
-/* lzv_binding.c — binding an expression against a file's datasets. */
+/* lzv_binding.c — binding an expression against a file's datasets, and
+ * evaluating it (see lzv_binding.h). */
 #include "lzv_binding.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Bumped whenever this process may have changed stored data; bindings drop
+ * their kept reduction results when it moves (they hold values computed
+ * from the sources as they were). Changing any dataset invalidates every
+ * binding: writes are rare next to reads, and telling which virtual
+ * datasets read which stored ones through nested files is not worth the
+ * risk of a stale answer. */
+static unsigned long data_generation;
+
+void
+lzv_data_changed(void)
+{
+    data_generation++;
+}
+
 herr_t
-lzv_binding_open(lzv_obj *file, const char *name, const char *expression, const lz_config *cfg, hid_t dxpl_id,
-                 lzv_binding *b)
+lzv_binding_open(lzv_binding *b, const char *name, const char *expression, const lz_config *cfg,
+                 lzv_place *place, const lzv_chain *chain, hid_t dxpl_id)
 {
     memset(b, 0, sizeof *b);
-    b->failed_stack = H5I_INVALID_HID;
+    b->place = *place; /* ours from here on, whatever happens */
+    memset(place, 0, sizeof *place);
+    b->generation = data_generation;
     if (!(b->ctx = lz_ctx_new(cfg))) {
-        LZV_ERROR(LZ_ENOMEM, "out of memory");
+        LZV_ERROR(LZ_ENOMEM, "out of memory binding '%s'", name);
         return -1;
     }
     if (lz_expr_parse(b->ctx, expression, &b->expr) != LZ_OK)
         return -1;
-    if (lzv_place_in_file(file->under_object, file->under_vol_id, name, file->access, dxpl_id, &b->place) < 0)
-        return -1;
-    /* The dataset heads the chain: an operand whose definition uses it (an
-     * overwrite that would close a loop) is a cycle. */
+    /* The dataset heads the chain its operands are checked against: an
+     * operand whose definition uses it (directly, or an overwrite that
+     * would close a loop) is a cycle. */
     size_t len = strlen(name) + 2;
     char *self_path = malloc(len);
     if (!self_path) {
@@ -31,9 +47,10 @@ lzv_binding_open(lzv_obj *file, const char *name, const char *expression, const 
     unsigned nested_uses = 0;
     lzv_chain self = {0, self_path, NULL, 1, &nested_uses};
     herr_t opened = -1;
-    if (lzv_object_identity(file->under_object, H5I_FILE, file->under_vol_id, dxpl_id, &self.fileno, NULL) >= 0) {
-        b->place.chain = &self;
-        opened = lzv_operands_open(&b->place, b->expr, name, dxpl_id, b->ctx, &b->failed_stack, &b->ops);
+    if (chain || lzv_object_identity(b->place.under_loc, b->place.loc_type, b->place.under_vol_id, dxpl_id,
+                                     &self.fileno, NULL) >= 0) {
+        b->place.chain = chain ? chain : &self;
+        opened = lzv_operands_open(&b->place, b->expr, name, dxpl_id, b->ctx, &b->ops);
         b->place.chain = NULL; /* `self` lives only for the binding */
     }
     free(self_path);
@@ -55,9 +72,16 @@ lzv_binding_close(lzv_binding *b, hid_t dxpl_id)
     lzv_place_destroy(&b->place);
     lz_expr_free(b->expr);
     lz_ctx_free(b->ctx);
-    if (b->failed_stack >= 0)
-        H5Eclose_stack(b->failed_stack);
     lzv_stack_restore(saved);
     memset(b, 0, sizeof *b);
-    b->failed_stack = H5I_INVALID_HID;
+}
+
+lz_status
+lzv_binding_eval(lzv_binding *b, const lz_box *box, void *out, lzv_xfer *x)
+{
+    if (b->generation != data_generation) {
+        lz_graph_cache_clear(b->graph);
+        b->generation = data_generation;
+    }
+    return lz_graph_eval(b->graph, box, out, x);
 }

@@ -3,6 +3,7 @@
  * several datasets (H5Dread_multi) is split: the stored ones go to the under
  * connector in one call, each virtual one through the engine. */
 #include "lzv.h"
+#include "lzv_binding.h"
 #include "lzv_vdset.h"
 
 #include <stdlib.h>
@@ -119,26 +120,6 @@ lzv_dataset_read(size_t count, void *dset[], hid_t mem_type_id[], hid_t mem_spac
     free(virt);
     free(index);
     return ret;
-}
-
-/* Bumped whenever this process may have changed stored data; virtual
- * datasets drop their kept reduction results when it moves (the cache holds
- * values computed from the sources as they were). Changing any dataset
- * invalidates every cache: writes are rare next to reads, and telling
- * which virtual datasets read which stored ones through nested files is
- * not worth the risk of a stale answer. */
-static unsigned long data_generation;
-
-void
-lzv_data_changed(void)
-{
-    data_generation++;
-}
-
-unsigned long
-lzv_data_generation(void)
-{
-    return data_generation;
 }
 
 herr_t

@@ -209,7 +209,12 @@ lzv_define(lzv_obj *file, void *args_, hid_t dxpl_id)
     lzv_binding b;
     void *dset = NULL;
     hsize_t chunks[H5S_MAX_RANK];
-    if (lzv_binding_open(file, a->name, a->expression, NULL, dxpl_id, &b) < 0) {
+    lzv_place place;
+    if (lzv_place_in_file(file->under_object, file->under_vol_id, a->name, file->access, dxpl_id, &place) < 0) {
+        memset(&b, 0, sizeof b);
+        goto done;
+    }
+    if (lzv_binding_open(&b, a->name, a->expression, NULL, &place, NULL, dxpl_id) < 0) {
         if (b.ctx && lz_ctx_error(b.ctx)->code != LZ_OK)
             report(a, b.ctx); /* on top of the under connector's account, if any */
         goto done;

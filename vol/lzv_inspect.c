@@ -18,24 +18,12 @@
 #include <string.h>
 
 typedef struct session {
-    lzv_obj *dset;        /* a named virtual dataset, bound; or NULL and: */
-    lzv_binding binding;  /* an expression */
+    lzv_obj *dset;        /* a named virtual dataset, or NULL for an expression */
+    lzv_binding own;      /* an expression's binding */
+    lzv_binding *b;       /* what is inspected: the dataset's binding, or &own */
     char *name;           /* for messages: the dataset's path or "expression" */
     hsize_t chunks[H5S_MAX_RANK];
 } session;
-
-static const lz_graph *
-graph_of(const session *s)
-{
-    return s->dset ? s->dset->vdset->graph : s->binding.graph;
-}
-
-static const lzv_operand *
-operands_of(const session *s, size_t *n)
-{
-    *n = s->dset ? s->dset->vdset->noperands : s->binding.nops;
-    return s->dset ? s->dset->vdset->operands : s->binding.ops;
-}
 
 static void
 close_session(session *s, hid_t dxpl_id)
@@ -46,7 +34,7 @@ close_session(session *s, hid_t dxpl_id)
     if (s->dset)
         lzv_dataset_close(s->dset, dxpl_id, NULL);
     else
-        lzv_binding_close(&s->binding, dxpl_id);
+        lzv_binding_close(&s->own, dxpl_id);
     lzv_stack_restore(saved);
     free(s->name);
     free(s);
@@ -73,6 +61,7 @@ open_named(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id, session *s)
         return 0;
     lzv_vdset *vd = s->dset->vdset;
     memcpy(s->chunks, vd->chunks, sizeof s->chunks);
+    s->b = &vd->binding;
     if (lzv_vdset_bind(s->dset, dxpl_id) < 0) {
         if (a->diag) {
             a->diag->line = a->diag->column = 0;
@@ -92,10 +81,14 @@ open_expression(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id, session 
     cfg.threads = file->access->config.threads;
     cfg.cache_bytes = file->access->config.cache_bytes;
     a->is_virtual = 1;
+    s->b = &s->own;
     /* Bound as a dataset "expression" at the root would be: operands resolve
      * there, and messages call it so. */
-    if (lzv_binding_open(file, "/expression", a->expression, &cfg, dxpl_id, &s->binding) < 0) {
-        lz_ctx *ctx = s->binding.ctx;
+    lzv_place place;
+    if (lzv_place_in_file(file->under_object, file->under_vol_id, "/expression", file->access, dxpl_id, &place) < 0)
+        return -1;
+    if (lzv_binding_open(&s->own, "/expression", a->expression, &cfg, &place, NULL, dxpl_id) < 0) {
+        lz_ctx *ctx = s->own.ctx;
         if (ctx && lz_ctx_error(ctx)->code != LZ_OK) {
             const lz_error *e = lz_ctx_error(ctx);
             set_diag(a->diag, e);
@@ -107,7 +100,7 @@ open_expression(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id, session 
         }
         return -1;
     }
-    const lz_graph *g = s->binding.graph;
+    const lz_graph *g = s->own.graph;
     hsize_t dims[H5S_MAX_RANK];
     for (int k = 0; k < lz_graph_rank(g); k++)
         dims[k] = (hsize_t)lz_graph_shape(g)[k];
@@ -135,7 +128,7 @@ do_open(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id)
         close_session(s, dxpl_id);
         return ret;
     }
-    const lz_graph *g = graph_of(s);
+    const lz_graph *g = s->b->graph;
     snprintf(a->dtype, sizeof a->dtype, "%s", lz_dtype_name(lz_graph_dtype(g)));
     a->rank = lz_graph_rank(g);
     for (int k = 0; k < a->rank; k++) {
@@ -150,33 +143,30 @@ static herr_t
 do_read(h5lazy_inspect_args_t *a, hid_t dxpl_id)
 {
     session *s = a->handle;
-    const lz_graph *g = graph_of(s);
+    const lz_graph *g = s->b->graph;
     lz_box box = {.rank = lz_graph_rank(g)};
     for (int k = 0; k < box.rank; k++) {
         box.start[k] = a->start ? (int64_t)a->start[k] : 0;
         box.count[k] = a->count ? (int64_t)a->count[k] : lz_graph_shape(g)[k];
         box.step[k] = a->stride ? (int64_t)a->stride[k] : 1;
     }
-    lz_graph *mg = (lz_graph *)g;
-    if (s->dset) {
-        lzv_vdset_prepare_read(s->dset->vdset, dxpl_id);
-        if (lz_graph_eval(mg, &box, a->buf) != LZ_OK) {
-            lzv_vdset_push_error(s->dset->vdset, "cannot evaluate");
-            return -1;
+    lzv_xfer xfer;
+    lzv_xfer_init(&xfer, dxpl_id);
+    herr_t ret = 0;
+    if (lzv_binding_eval(s->b, &box, a->buf, &xfer) != LZ_OK) {
+        ret = -1;
+        if (s->dset) {
+            lzv_vdset_push_error(s->dset->vdset, "cannot evaluate", lzv_xfer_take_cause(&xfer));
+        } else {
+            /* The under connector's account of a failed operand read first. */
+            lzv_stack_restore(lzv_xfer_take_cause(&xfer));
+            const lz_error *e = lz_ctx_error(s->own.ctx);
+            LZV_ERROR(e->code, "cannot evaluate the expression: %s", e->message);
+            lz_ctx_clear_error(s->own.ctx);
         }
-        return 0;
     }
-    lzv_operands_prepare(s->binding.ops, s->binding.nops, dxpl_id);
-    if (lz_graph_eval(mg, &box, a->buf) != LZ_OK) {
-        /* The under connector's account of a failed operand read first. */
-        lzv_stack_restore(s->binding.failed_stack);
-        s->binding.failed_stack = H5I_INVALID_HID;
-        const lz_error *e = lz_ctx_error(s->binding.ctx);
-        LZV_ERROR(e->code, "cannot evaluate the expression: %s", e->message);
-        lz_ctx_clear_error(s->binding.ctx);
-        return -1;
-    }
-    return 0;
+    lzv_xfer_drop_cause(&xfer);
+    return ret;
 }
 
 /* ---- describing ------------------------------------------------------------------ */
@@ -217,10 +207,9 @@ put(out *o, const char *fmt, ...)
 static void
 put_dims(out *o, int rank, const int64_t *dims)
 {
-    put(o, "(");
-    for (int k = 0; k < rank; k++)
-        put(o, "%s%lld", k ? ", " : "", (long long)dims[k]);
-    put(o, "%s)", rank == 1 ? "," : "");
+    char text[LZ_MAX_RANK * 24];
+    lz_shape_format(rank, dims, text, sizeof text);
+    put(o, "%s", text);
 }
 
 static void
@@ -239,9 +228,9 @@ put_bytes(out *o, double bytes)
 static const char **
 source_labels(const session *s)
 {
-    const lz_graph *g = graph_of(s);
-    size_t nops, n = lz_graph_source_count(g);
-    const lzv_operand *ops = operands_of(s, &nops);
+    const lz_graph *g = s->b->graph;
+    size_t nops = s->b->nops, n = lz_graph_source_count(g);
+    const lzv_operand *ops = s->b->ops;
     const char **labels = calloc(n ? n : 1, sizeof *labels);
     for (size_t i = 0; labels && i < n; i++)
         for (size_t j = 0; j < nops; j++)
@@ -254,7 +243,7 @@ static herr_t
 do_describe(h5lazy_inspect_args_t *a)
 {
     session *s = a->handle;
-    const lz_graph *g = graph_of(s);
+    const lz_graph *g = s->b->graph;
     const char **labels = source_labels(s);
     out o = {0};
     int rank = lz_graph_rank(g);
@@ -268,8 +257,7 @@ do_describe(h5lazy_inspect_args_t *a)
     } else if (a->dot) {
         put(&o, "%s", graph_text);
     } else {
-        const char *expr = s->dset ? s->dset->vdset->expression : lz_expr_text(s->binding.expr);
-        put(&o, "%s = %s\n", s->dset ? s->dset->vdset->name : "expression", expr);
+        put(&o, "%s = %s\n", s->dset ? s->dset->vdset->name : "expression", lz_expr_text(s->b->expr));
         put(&o, "  result: %s ", lz_dtype_name(lz_graph_dtype(g)));
         put_dims(&o, rank, shape);
         int64_t chunk[LZ_MAX_RANK];
@@ -288,8 +276,8 @@ do_describe(h5lazy_inspect_args_t *a)
             put(&o, "    %.*s\n", (int)(end ? end - line : (long)strlen(line)), line);
             line = end ? end + 1 : line + strlen(line);
         }
-        size_t nops;
-        const lzv_operand *ops = operands_of(s, &nops);
+        size_t nops = s->b->nops;
+        const lzv_operand *ops = s->b->ops;
         put(&o, "  operands:\n");
         for (size_t i = 0; i < nops; i++) {
             const lz_source *src = &ops[i].source;

@@ -2,6 +2,7 @@
  * generic objects (H5Oopen, which h5py uses; H5Rdereference) are examined
  * for a definition like those opened with H5Dopen. */
 #include "lzv.h"
+#include "lzv_binding.h"
 #include "lzv_vdset.h"
 
 void *

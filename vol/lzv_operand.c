@@ -10,36 +10,50 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
-
-/* "/a/b/c" -> "/a/b"; "/c" -> "/". In place. */
-static void
-dirname_in_place(char *path)
+/* The group holding the object at `path`: "/a/b/c" -> "/a/b"; "/c" and
+ * "" (no path) -> "/". A new string, or NULL. */
+static char *
+group_of(const char *path)
 {
-    char *slash = strrchr(path, '/');
-    if (!slash)
-        strcpy(path, "/");
-    else if (slash == path)
-        path[1] = '\0';
-    else
-        *slash = '\0';
+    const char *slash = strrchr(path, '/');
+    size_t n = slash && slash != path ? (size_t)(slash - path) : 1;
+    char *group = malloc(n + 1);
+    if (group) {
+        memcpy(group, slash && slash != path ? path : "/", n);
+        group[n] = '\0';
+    }
+    return group;
 }
 
-static char *
-file_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, hid_t dxpl_id)
+char *
+lzv_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, bool of_file, hid_t dxpl_id)
 {
+    /* Asked twice: for the length, then for the text. */
+    char *name = NULL;
     size_t len = 0;
-    H5VL_file_get_args_t args = {.op_type = H5VL_FILE_GET_NAME};
-    args.args.get_name = (H5VL_file_get_name_args_t){type, 0, NULL, &len};
-    if (H5VLfile_get(under_obj, under_vol_id, &args, dxpl_id, NULL) < 0)
-        return NULL;
-    char *name = malloc(len + 1);
-    if (!name)
-        return NULL;
-    args.args.get_name = (H5VL_file_get_name_args_t){type, len + 1, name, &len};
-    if (H5VLfile_get(under_obj, under_vol_id, &args, dxpl_id, NULL) < 0) {
-        free(name);
-        return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t size = pass ? len + 1 : 0;
+        if (pass && !(name = malloc(size))) {
+            LZV_ERROR(LZ_ENOMEM, "out of memory");
+            return NULL;
+        }
+        herr_t st;
+        if (of_file) {
+            H5VL_file_get_args_t args = {.op_type = H5VL_FILE_GET_NAME};
+            args.args.get_name = (H5VL_file_get_name_args_t){type, size, name, &len};
+            st = H5VLfile_get(under_obj, under_vol_id, &args, dxpl_id, NULL);
+        } else {
+            H5VL_loc_params_t self = {.obj_type = type, .type = H5VL_OBJECT_BY_SELF};
+            H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_NAME};
+            args.args.get_name.buf_size = size;
+            args.args.get_name.buf = name;
+            args.args.get_name.name_len = &len;
+            st = H5VLobject_get(under_obj, &self, under_vol_id, &args, dxpl_id, NULL);
+        }
+        if (st < 0) {
+            free(name);
+            return NULL;
+        }
     }
     return name;
 }
@@ -71,7 +85,7 @@ place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under
     place->under_vol_id = under_vol_id;
     place->access = access;
     place->fapl_id = access->operand_fapl;
-    if (!(place->file_name = file_name_of(under_loc, loc_type, under_vol_id, dxpl_id))) {
+    if (!(place->file_name = lzv_name_of(under_loc, loc_type, under_vol_id, true, dxpl_id))) {
         LZV_ERROR(LZ_ESOURCE, "cannot get the name of the file holding a virtual dataset");
         lzv_place_destroy(place);
         return -1;
@@ -84,22 +98,15 @@ lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, lzv_access *access, h
 {
     memset(place, 0, sizeof *place);
     /* The dataset's own path gives the holding group. */
-    size_t len = 0;
-    H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_NAME};
-    args.args.get_name.name_len = &len;
-    if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0)
+    char *path = lzv_name_of(under_dset, H5I_DATASET, under_vol_id, false, dxpl_id);
+    if (!path)
         return -1;
-    if (!(place->group = malloc(len + 2))) {
+    place->group = group_of(path);
+    free(path);
+    if (!place->group) {
         LZV_ERROR(LZ_ENOMEM, "out of memory");
         return -1;
     }
-    args.args.get_name.buf_size = len + 1;
-    args.args.get_name.buf = place->group;
-    if (H5VLobject_get(under_dset, &self_dataset, under_vol_id, &args, dxpl_id, NULL) < 0) {
-        lzv_place_destroy(place);
-        return -1;
-    }
-    dirname_in_place(place->group);
     return place_finish(place, under_dset, H5I_DATASET, under_vol_id, access, dxpl_id);
 }
 
@@ -108,12 +115,17 @@ lzv_place_in_file(void *under_file, hid_t under_vol_id, const char *name, lzv_ac
                   lzv_place *place)
 {
     memset(place, 0, sizeof *place);
-    if (!(place->group = malloc(strlen(name) + 2))) {
+    size_t len = strlen(name) + 2;
+    char *path = malloc(len);
+    if (path) {
+        snprintf(path, len, "%s%s", name[0] == '/' ? "" : "/", name);
+        place->group = group_of(path);
+        free(path);
+    }
+    if (!place->group) {
         LZV_ERROR(LZ_ENOMEM, "out of memory");
         return -1;
     }
-    sprintf(place->group, "%s%s", name[0] == '/' ? "" : "/", name);
-    dirname_in_place(place->group);
     return place_finish(place, under_file, H5I_FILE, under_vol_id, access, dxpl_id);
 }
 
@@ -127,10 +139,37 @@ lzv_place_destroy(lzv_place *place)
 
 /* ---- reading ----------------------------------------------------------------- */
 
+void
+lzv_xfer_init(lzv_xfer *x, hid_t dxpl_id)
+{
+    x->dxpl_id = dxpl_id;
+    x->cause = H5I_INVALID_HID;
+}
+
+hid_t
+lzv_xfer_take_cause(lzv_xfer *x)
+{
+    hid_t cause = x->cause;
+    x->cause = H5I_INVALID_HID;
+    return cause;
+}
+
+void
+lzv_xfer_drop_cause(lzv_xfer *x)
+{
+    if (x->cause >= 0) {
+        hid_t saved = lzv_stack_save(); /* closing a stack clears the current one */
+        H5Eclose_stack(x->cause);
+        lzv_stack_restore(saved);
+    }
+    x->cause = H5I_INVALID_HID;
+}
+
 static lz_status
-operand_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+operand_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, void *read_arg)
 {
     lzv_operand *op = src->impl;
+    lzv_xfer *x = read_arg;
     hsize_t start[H5S_MAX_RANK], stride[H5S_MAX_RANK], count[H5S_MAX_RANK], dims[H5S_MAX_RANK];
     int rank = src->rank;
     for (int k = 0; k < rank; k++) {
@@ -145,10 +184,10 @@ operand_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
     if (fspace >= 0 && mspace >= 0 &&
         (rank == 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, stride, count, NULL) >= 0))
         ret = H5VLdataset_read(1, &op->under_dset, op->under_vol_id, &op->mem_type, &mspace, &fspace,
-                               op->dxpl_id, &buf, NULL);
+                               x->dxpl_id, &buf, NULL);
     /* Keep the under connector's account of the failure for the caller. */
-    if (ret < 0 && *op->failed_stack < 0)
-        *op->failed_stack = lzv_stack_save();
+    if (ret < 0 && x->cause < 0)
+        x->cause = lzv_stack_save();
     hid_t saved = lzv_stack_save();
     if (fspace >= 0)
         H5Sclose(fspace);
@@ -164,19 +203,17 @@ static const lz_source_ops operand_ops = {operand_read};
 
 /* An operand that is a virtual dataset: evaluate its own graph. */
 static lz_status
-nested_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+nested_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, void *read_arg)
 {
     lzv_operand *op = src->impl;
-    lzv_vdset *vd = op->nested->vdset;
-    if (lz_graph_eval(vd->graph, box, buf) == LZ_OK)
+    lzv_binding *b = &op->nested->vdset->binding;
+    /* The same transfer state: an operand read failing down there keeps
+     * its cause where the outermost read will report it. */
+    if (lzv_binding_eval(b, box, buf, read_arg) == LZ_OK)
         return LZ_OK;
-    const lz_error *e = lz_ctx_error(vd->ctx);
+    const lz_error *e = lz_ctx_error(b->ctx);
     lz_status st = lz_ctx_fail(ctx, e->code, 0, 0, "in operand '%s': %s", op->label, e->message);
-    lz_ctx_clear_error(vd->ctx);
-    if (*op->failed_stack < 0) { /* the under connector's account, if any */
-        *op->failed_stack = vd->failed_stack;
-        vd->failed_stack = H5I_INVALID_HID;
-    }
+    lz_ctx_clear_error(b->ctx);
     return st;
 }
 
@@ -218,7 +255,7 @@ open_nested(const lzv_place *place, const lz_operand *op, const char *path, hid_
         return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column,
                            "operand '%s' is a virtual dataset that cannot be evaluated (see the cause below)",
                            o->label);
-    const lz_graph *g = o->nested->vdset->graph;
+    const lz_graph *g = o->nested->vdset->binding.graph;
     o->source.ops = &nested_ops;
     o->source.impl = o;
     o->source.dtype = lz_graph_dtype(g);
@@ -318,7 +355,7 @@ check_reached_file(const lzv_place *place, const lz_operand *op, const char *vds
 {
     if (place->access->config.files == LZV_FILES_ANYWHERE)
         return LZ_OK;
-    char *reached = file_name_of(o->under_dset, H5I_DATASET, o->under_vol_id, dxpl_id);
+    char *reached = lzv_name_of(o->under_dset, H5I_DATASET, o->under_vol_id, true, dxpl_id);
     if (!reached)
         return lz_ctx_fail(ctx, LZ_ESOURCE, op->line, op->column, "cannot examine operand '%s'", o->label);
     lz_status st = LZ_OK;
@@ -481,7 +518,7 @@ done:
 
 herr_t
 lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_name, hid_t dxpl_id,
-                  lz_ctx *ctx, hid_t *failed_stack, lzv_operand **out)
+                  lz_ctx *ctx, lzv_operand **out)
 {
     size_t n = lz_expr_operand_count(expr);
     lzv_operand *ops = calloc(n ? n : 1, sizeof *ops);
@@ -490,7 +527,6 @@ lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_n
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        ops[i].failed_stack = failed_stack;
         if (open_one(place, lz_expr_operand(expr, i), vds_name, dxpl_id, ctx, &ops[i]) != LZ_OK) {
             lzv_operands_close(ops, i + 1, dxpl_id);
             return -1;
@@ -498,16 +534,6 @@ lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_n
     }
     *out = ops;
     return 0;
-}
-
-void
-lzv_operands_prepare(lzv_operand *ops, size_t n, hid_t dxpl_id)
-{
-    for (size_t i = 0; i < n; i++) {
-        ops[i].dxpl_id = dxpl_id;
-        if (ops[i].nested)
-            lzv_vdset_prepare_read(ops[i].nested->vdset, dxpl_id);
-    }
 }
 
 void

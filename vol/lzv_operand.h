@@ -61,11 +61,32 @@ typedef struct lzv_operand {
     hid_t under_vol_id;   /* borrowed from the place */
     hid_t mem_type;       /* native memory type of reads (owned) */
     char *label;          /* "path" or "file:path", for messages */
-    hid_t dxpl_id;        /* transfer list of the read in progress */
-    hid_t *failed_stack;  /* where to keep the HDF5 stack of a failed read */
     unsigned long fileno; /* identity of the dataset, so that virtual datasets */
     H5O_token_t token;    /*   read together share an operand (lzv_read.c) */
 } lzv_operand;
+
+/* The state of one read, which the engine hands to every operand read of
+ * an evaluation (lz_graph_eval's read_arg): the application's transfer
+ * list, and the under connector's account of the first operand read that
+ * failed, for the error the application sees. */
+typedef struct lzv_xfer {
+    hid_t dxpl_id; /* the read's transfer list */
+    hid_t cause;   /* saved error stack of the first failed operand read, or H5I_INVALID_HID */
+} lzv_xfer;
+
+void lzv_xfer_init(lzv_xfer *x, hid_t dxpl_id);
+/* The saved cause, now the caller's to merge (lzv_stack_add_cause) or
+ * close; H5I_INVALID_HID when no operand read failed. */
+hid_t lzv_xfer_take_cause(lzv_xfer *x);
+/* Forget the cause, if any (at the end of a read, or before trying again);
+ * the current error stack is left as it was. */
+void lzv_xfer_drop_cause(lzv_xfer *x);
+
+/* The path of an under object in its file (of_file false) or its file's
+ * name (of_file true), as a new string; NULL on failure, with an error
+ * pushed. An object without a path (anonymous, or unlinked since it was
+ * opened) has the name "". */
+char *lzv_name_of(void *under_obj, H5I_type_t type, hid_t under_vol_id, bool of_file, hid_t dxpl_id);
 
 /* The place of an open virtual dataset (access: its file's). */
 herr_t lzv_place_of_dataset(void *under_dset, hid_t under_vol_id, lzv_access *access, hid_t dxpl_id,
@@ -80,15 +101,12 @@ herr_t lzv_object_identity(void *under_obj, H5I_type_t type, hid_t under_vol_id,
 void lzv_place_destroy(lzv_place *place);
 
 /* Open the operands of `expr` at `place` into a new array of
- * lz_expr_operand_count(expr) operands. On failure every error is recorded
- * on `ctx` (the first wins) with the operand's position, and nothing stays
- * open. `vds_name` names the virtual dataset in messages; a failed read of
- * an operand keeps the under connector's error stack in *failed_stack. */
+ * lz_expr_operand_count(expr) operands, which read with the lzv_xfer their
+ * evaluation passes. On failure every error is recorded on `ctx` (the
+ * first wins) with the operand's position, and nothing stays open.
+ * `vds_name` names the virtual dataset in messages. */
 herr_t lzv_operands_open(const lzv_place *place, const lz_expr *expr, const char *vds_name,
-                         hid_t dxpl_id, lz_ctx *ctx, hid_t *failed_stack, lzv_operand **out);
-/* Before a read: its transfer list on every operand, and nested virtual
- * operands prepared too (lzv_vdset_prepare_read). */
-void lzv_operands_prepare(lzv_operand *ops, size_t n, hid_t dxpl_id);
+                         hid_t dxpl_id, lz_ctx *ctx, lzv_operand **out);
 void lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id);
 
 #endif

@@ -95,7 +95,8 @@ const H5VL_class_t lzv_class = {
     .optional = lzv_optional,
 };
 
-/* The only two symbols the plugin exports (checked by a test with nm). */
+/* The only two symbols the plugin exports (tests/vol/check_exports.sh,
+ * ctest plugin_exports, checks with nm). */
 __attribute__((visibility("default"))) H5PL_type_t
 H5PLget_plugin_type(void)
 {

@@ -34,6 +34,7 @@
 typedef struct reader {
     lzv_vdset *vd;          /* the dataset being read */
     hid_t dxpl_id;          /* the caller's transfer list */
+    lzv_xfer *xfer;         /* the read's state, for operand reads */
     hid_t fspace;           /* the file selection */
     int rank;               /* dataset rank */
     H5S_sel_type sel_type;  /* kind of file selection */
@@ -133,14 +134,14 @@ exact_box(reader *r)
     return true;
 }
 
+/* An HDF5 extent as numpy prints a shape. */
 static void
 dims_text(char *buf, size_t size, int rank, const hsize_t *dims)
 {
-    size_t n = (size_t)snprintf(buf, size, "(");
-    for (int k = 0; k < rank && n < size; k++)
-        n += (size_t)snprintf(buf + n, size - n, "%s%llu", k ? ", " : "", (unsigned long long)dims[k]);
-    if (n < size)
-        snprintf(buf + n, size - n, rank == 1 ? ",)" : ")");
+    int64_t shape[H5S_MAX_RANK];
+    for (int k = 0; k < rank; k++)
+        shape[k] = (int64_t)dims[k];
+    lz_shape_format(rank, shape, buf, size);
 }
 
 /* The file selection as the reader walks it: a copy whose selection offset
@@ -202,13 +203,14 @@ fail: {
 /* Set up a reader; max_elems > 0 imposes the piece size (readers in
  * lockstep must cut the selection alike), else the budget decides. */
 static herr_t
-reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, hid_t dxpl_id, hssize_t npoints,
+reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, lzv_xfer *xfer, hssize_t npoints,
             bool contiguous_dest, int64_t max_elems)
 {
     lzv_vdset *vd = dset->vdset;
     memset(r, 0, sizeof *r);
     r->vd = vd;
-    r->dxpl_id = dxpl_id;
+    r->dxpl_id = xfer->dxpl_id;
+    r->xfer = xfer;
     r->fspace = fspace;
     r->rank = vd->rank;
     r->remaining = npoints;
@@ -254,6 +256,12 @@ reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, hid_t dxp
                 r->box.step[k] = 1;
             }
         }
+        /* Evaluated straight into the caller's buffer (below), the box
+         * goes to the engine whole: it cuts it into pieces within its own
+         * budget and on the sources' chunk grid, which a cut here would
+         * only split further. */
+        if (max_elems == 0 && r->exact && contiguous_dest && !r->convert)
+            r->max_elems = npoints;
         lz_box_pieces_init(&r->pieces, &r->box, r->max_elems);
     }
     /* Evaluating straight into the caller's buffer needs no conversion and
@@ -288,11 +296,11 @@ static int
 evaluate(reader *r, const lz_box *box, void *dst)
 {
     if (r->batch) {
-        r->failed = lzv_batch_eval(r->batch, r->batch_index, box, dst) < 0;
+        r->failed = lzv_batch_eval(r->batch, r->batch_index, box, dst, r->xfer) < 0;
         return r->failed ? -1 : 0;
     }
-    if (lz_graph_eval(r->vd->graph, box, dst) != LZ_OK) {
-        lzv_vdset_push_error(r->vd, "cannot evaluate");
+    if (lzv_binding_eval(&r->vd->binding, box, dst, r->xfer) != LZ_OK) {
+        lzv_vdset_push_error(r->vd, "cannot evaluate", lzv_xfer_take_cause(r->xfer));
         r->failed = true;
         return -1;
     }
@@ -495,8 +503,6 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
                   file_space_id == H5S_BLOCK ? "file" : "memory");
         return -1;
     }
-    lzv_vdset_prepare_read(vd, dxpl_id);
-
     herr_t ret = -1;
     hid_t own_fspace;
     if (file_space_id == H5S_PLIST)
@@ -531,8 +537,10 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
         ret = 0;
         goto done;
     }
+    lzv_xfer xfer;
+    lzv_xfer_init(&xfer, dxpl_id);
     reader r;
-    if (reader_init(&r, dset, mem_type_id, fspace, dxpl_id, npoints, contiguous, 0) < 0) {
+    if (reader_init(&r, dset, mem_type_id, fspace, &xfer, npoints, contiguous, 0) < 0) {
         reader_destroy(&r);
         goto done;
     }
@@ -554,6 +562,7 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
         ret = H5Dscatter(scatter_source, &r, mem_type_id, mspace, buf);
     }
     reader_destroy(&r);
+    lzv_xfer_drop_cause(&xfer);
 done: {
     hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
     if (own_fspace >= 0)
@@ -619,11 +628,10 @@ static bool
 same_selection(const member *a, const member *b)
 {
     const lzv_vdset *x = a->dset->vdset, *y = b->dset->vdset;
-    if (x->rank != y->rank || a->box.rank != b->box.rank)
+    if (x->rank != y->rank || !lz_box_equal(&a->box, &b->box))
         return false;
     for (int k = 0; k < x->rank; k++)
-        if (x->dims[k] != y->dims[k] || a->box.start[k] != b->box.start[k] || a->box.count[k] != b->box.count[k] ||
-            a->box.step[k] != b->box.step[k])
+        if (x->dims[k] != y->dims[k])
             return false;
     return true;
 }
@@ -639,13 +647,14 @@ read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl
         size_t src = lz_dtype_size(vd->dtype), mem = H5Tget_size(mem_type_id[together[i]->index]);
         per += 2 * src + (mem > src ? mem : src); /* batch buffer, evaluation, delivery */
         dsets[i] = together[i]->dset;
-        lzv_vdset_prepare_read(vd, dxpl_id);
     }
     int64_t max_elems = (int64_t)(dsets[0]->access->config.memory_bytes / 4 / per);
     max_elems = max_elems < 1 ? 1 : max_elems;
     lzv_batch *batch = lzv_batch_new(dsets, n, max_elems);
     if (!batch)
         return -1;
+    lzv_xfer xfer;
+    lzv_xfer_init(&xfer, dxpl_id);
     reader readers[n];
     char *dst[n];
     size_t ready = 0;
@@ -655,7 +664,7 @@ read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl
         int64_t npoints;
         lz_box_nelem(&m->box, &npoints);
         reader *r = &readers[ready];
-        ret = reader_init(r, m->dset, mem_type_id[m->index], m->fspace, dxpl_id, npoints, true, max_elems);
+        ret = reader_init(r, m->dset, mem_type_id[m->index], m->fspace, &xfer, npoints, true, max_elems);
         r->batch = batch;
         r->batch_index = ready;
         dst[ready] = (char *)buf[m->index] + m->mem_offset * r->mem_size;
@@ -687,6 +696,7 @@ read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl
     hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
     lzv_batch_free(batch);
     lzv_stack_restore(saved);
+    lzv_xfer_drop_cause(&xfer);
     return ret;
 }
 

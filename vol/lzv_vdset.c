@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const H5VL_loc_params_t self_dataset = {.obj_type = H5I_DATASET, .type = H5VL_OBJECT_BY_SELF};
-
 const char *
 lzv_vdset_name(const lzv_vdset *vd)
 {
@@ -31,41 +29,14 @@ lzv_vdset_free(lzv_vdset *vd)
     if (!vd)
         return;
     hid_t saved = lzv_stack_save();
-    lzv_operands_close(vd->operands, vd->noperands, H5P_DATASET_XFER_DEFAULT);
-    lz_graph_free(vd->graph);
-    lz_expr_free(vd->expr);
-    if (vd->ctx)
-        lz_ctx_free(vd->ctx);
-    lzv_place_destroy(&vd->place);
+    lzv_binding_close(&vd->binding, H5P_DATASET_XFER_DEFAULT);
     if (vd->native_type >= 0)
         H5Tclose(vd->native_type);
-    if (vd->failed_stack >= 0)
-        H5Eclose_stack(vd->failed_stack);
     lzv_stack_restore(saved);
     free(vd->name);
     free(vd->expression);
     free(vd->broken);
     free(vd);
-}
-
-static char *
-name_of(lzv_obj *dset, hid_t dxpl_id)
-{
-    size_t len = 0;
-    H5VL_object_get_args_t args = {.op_type = H5VL_OBJECT_GET_NAME};
-    args.args.get_name.name_len = &len;
-    if (H5VLobject_get(dset->under_object, &self_dataset, dset->under_vol_id, &args, dxpl_id, NULL) < 0)
-        return NULL;
-    char *name = malloc(len + 1);
-    if (!name)
-        return NULL;
-    args.args.get_name.buf_size = len + 1;
-    args.args.get_name.buf = name;
-    if (H5VLobject_get(dset->under_object, &self_dataset, dset->under_vol_id, &args, dxpl_id, NULL) < 0) {
-        free(name);
-        return NULL;
-    }
-    return name;
 }
 
 static void
@@ -87,7 +58,7 @@ set_broken(lzv_vdset *vd, const char *fmt, ...)
 static herr_t
 load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
 {
-    vd->name = name_of(dset, dxpl_id);
+    vd->name = lzv_name_of(dset->under_object, H5I_DATASET, dset->under_vol_id, false, dxpl_id);
     if (!vd->name)
         return -1;
     lzv_definition def;
@@ -162,7 +133,6 @@ lzv_vdset_classify(lzv_obj *dset, hid_t dxpl_id)
         return -1;
     }
     vd->native_type = H5I_INVALID_HID;
-    vd->failed_stack = H5I_INVALID_HID;
     if (load(dset, dxpl_id, vd) < 0) {
         hid_t saved = lzv_stack_save();
         lzv_vdset_free(vd);
@@ -211,11 +181,10 @@ printable(const char *text)
 }
 
 void
-lzv_vdset_push_error(lzv_vdset *vd, const char *what)
+lzv_vdset_push_error(lzv_vdset *vd, const char *what, hid_t cause)
 {
-    const lz_error *e = lz_ctx_error(vd->ctx);
-    hid_t cause = vd->failed_stack; /* merged with ours, below */
-    vd->failed_stack = H5I_INVALID_HID;
+    lz_ctx *ctx = vd->binding.ctx;
+    const lz_error *e = lz_ctx_error(ctx);
     char *expression = e->column > 0 ? printable(vd->expression) : NULL;
     if (expression)
         lzv_error_push(__func__, __LINE__, e->code, "%s '%s': %s (at line %d, column %d of \"%s\")", what,
@@ -224,28 +193,7 @@ lzv_vdset_push_error(lzv_vdset *vd, const char *what)
         lzv_error_push(__func__, __LINE__, e->code, "%s '%s': %s", what, lzv_vdset_name(vd), e->message);
     free(expression);
     lzv_stack_add_cause(cause);
-    lz_ctx_clear_error(vd->ctx);
-}
-
-static void
-format_dims(char *buf, size_t size, int rank, const hsize_t *dims64, const int64_t *dims)
-{
-    size_t n = (size_t)snprintf(buf, size, "(");
-    for (int k = 0; k < rank && n < size; k++)
-        n += (size_t)snprintf(buf + n, size - n, "%s%llu", k ? ", " : "",
-                              dims64 ? (unsigned long long)dims64[k] : (unsigned long long)dims[k]);
-    if (n < size)
-        snprintf(buf + n, size - n, rank == 1 ? ",)" : ")");
-}
-
-void
-lzv_vdset_prepare_read(lzv_vdset *vd, hid_t dxpl_id)
-{
-    if (vd->generation != lzv_data_generation()) {
-        lz_graph_cache_clear(vd->graph);
-        vd->generation = lzv_data_generation();
-    }
-    lzv_operands_prepare(vd->operands, vd->noperands, dxpl_id);
+    lz_ctx_clear_error(ctx);
 }
 
 herr_t
@@ -254,11 +202,25 @@ lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id)
     return lzv_vdset_bind_chain(dset, dxpl_id, NULL);
 }
 
+/* Report why binding failed and drop what the attempt made. */
+static herr_t
+bind_failed(lzv_vdset *vd, hid_t dxpl_id)
+{
+    lzv_binding *b = &vd->binding;
+    if (b->ctx && lz_ctx_error(b->ctx)->code != LZ_OK) {
+        /* A failed operand open left the under connector's account on the
+         * stack: it becomes the cause under our sentence. */
+        lzv_vdset_push_error(vd, b->expr ? "cannot evaluate" : "the definition of", lzv_stack_save());
+    }
+    lzv_binding_close(b, dxpl_id);
+    return -1;
+}
+
 herr_t
 lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
 {
     lzv_vdset *vd = dset->vdset;
-    if (vd->graph)
+    if (vd->binding.graph)
         return 0;
     if (vd->broken) {
         LZV_ERROR(LZ_EVALUE, "%s", vd->broken);
@@ -271,71 +233,31 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     cfg.memory_bytes = dset->access->config.memory_bytes / 4 * 3;
     cfg.threads = dset->access->config.threads;
     cfg.cache_bytes = dset->access->config.cache_bytes;
-    if (!vd->ctx && !(vd->ctx = lz_ctx_new(&cfg))) {
-        LZV_ERROR(LZ_ENOMEM, "out of memory binding '%s'", lzv_vdset_name(vd));
+    lzv_place place;
+    if (lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dset->access, dxpl_id, &place) < 0)
         return -1;
-    }
-    if (lz_expr_parse(vd->ctx, vd->expression, &vd->expr) != LZ_OK) {
-        lzv_vdset_push_error(vd, "the definition of");
-        return -1;
-    }
-    if (!vd->place.group &&
-        lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dset->access, dxpl_id, &vd->place) < 0)
-        return -1;
-    /* This dataset heads the chain its operands are checked against (the
-     * caller put it there already when it is someone's operand). */
-    unsigned nested_uses = 0;
-    lzv_chain self = {0, vd->name, NULL, 1, &nested_uses};
-    if (!chain && lzv_object_identity(dset->under_object, H5I_DATASET, dset->under_vol_id, dxpl_id, &self.fileno, NULL) < 0)
-        return -1;
-    vd->place.chain = chain ? chain : &self;
-    herr_t opened = lzv_operands_open(&vd->place, vd->expr, lzv_vdset_name(vd), dxpl_id, vd->ctx, &vd->failed_stack,
-                                      &vd->operands);
-    vd->place.chain = NULL; /* `self` lives only for the binding */
-    if (opened < 0) {
-        vd->failed_stack = lzv_stack_save();
-        lzv_vdset_push_error(vd, "cannot evaluate");
-        lz_expr_free(vd->expr);
-        vd->expr = NULL;
-        return -1;
-    }
-    vd->noperands = lz_expr_operand_count(vd->expr);
-    const lz_source *srcs[vd->noperands ? vd->noperands : 1];
-    for (size_t i = 0; i < vd->noperands; i++)
-        srcs[i] = &vd->operands[i].source;
-    lz_graph *g = NULL;
-    if (lz_graph_new(vd->ctx, vd->expr, srcs, &g) != LZ_OK) {
-        lzv_vdset_push_error(vd, "cannot evaluate");
-        goto fail;
-    }
+    if (lzv_binding_open(&vd->binding, vd->name, vd->expression, &cfg, &place, chain, dxpl_id) < 0)
+        return bind_failed(vd, dxpl_id);
     /* The placeholder says what readers were promised: the expression over
      * today's operands must still give exactly that. */
+    const lz_graph *g = vd->binding.graph;
     bool same = lz_graph_rank(g) == vd->rank && lz_graph_dtype(g) == vd->dtype;
     for (int k = 0; same && k < vd->rank; k++)
         same = (hsize_t)lz_graph_shape(g)[k] == vd->dims[k];
     if (!same) {
         char want[200], got[200];
-        format_dims(want, sizeof want, vd->rank, vd->dims, NULL);
-        format_dims(got, sizeof got, lz_graph_rank(g), NULL, lz_graph_shape(g));
+        int64_t dims[H5S_MAX_RANK];
+        for (int k = 0; k < vd->rank; k++)
+            dims[k] = (int64_t)vd->dims[k];
+        lz_shape_format(vd->rank, dims, want, sizeof want);
+        lz_shape_format(lz_graph_rank(g), lz_graph_shape(g), got, sizeof got);
         LZV_ERROR(LZ_ESHAPE,
                   "'%s' was defined as %s %s, but its expression now gives %s %s: an operand changed "
                   "since the definition (redefine it with h5lazy define --overwrite)",
                   lzv_vdset_name(vd), lz_dtype_name(vd->dtype), want, lz_dtype_name(lz_graph_dtype(g)), got);
-        lz_graph_free(g);
-        goto fail;
+        return bind_failed(vd, dxpl_id);
     }
-    vd->graph = g;
     return 0;
-fail: {
-    hid_t saved = lzv_stack_save();
-    lzv_operands_close(vd->operands, vd->noperands, dxpl_id);
-    vd->operands = NULL;
-    vd->noperands = 0;
-    lz_expr_free(vd->expr);
-    vd->expr = NULL;
-    lzv_stack_restore(saved);
-    return -1;
-}
 }
 
 herr_t

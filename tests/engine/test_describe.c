@@ -25,7 +25,7 @@ check_estimate(const char *text, const lz_box *box, int64_t chunk0, int64_t want
     int64_t nelem;
     lz_box_nelem(box, &nelem);
     double *out = calloc((size_t)nelem + 1, sizeof *out);
-    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, box, out), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, box, out, NULL), LZ_OK);
     if (got != want || c.elements != want)
         fprintf(stderr, "\n  %s: estimate %lld, read %lld, want %lld\n", text, (long long)got,
                 (long long)c.elements, (long long)want);
@@ -71,7 +71,7 @@ test_estimates(void)
         CU_ASSERT_EQUAL_FATAL(bind_text(&b, "-broadcast_to(x, (1000, 6, 5, 4))", &c, 1, budgets[i]), LZ_OK);
         int64_t est = -1;
         CU_ASSERT_EQUAL(lz_graph_estimate_reads(b.graph, 0, &big, &est), LZ_OK);
-        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &big, out), LZ_OK);
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &big, out, NULL), LZ_OK);
         CU_ASSERT(budgets[i] ? c.reads > 1 : c.reads == 1);
         CU_ASSERT_EQUAL(est, c.elements);
         unbind(&b);

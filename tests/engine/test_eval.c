@@ -196,7 +196,7 @@ test_boxes(void)
             box.count[k] = rand() % (room + 1);
             n *= box.count[k];
         }
-        CU_ASSERT_EQUAL(lz_graph_eval(g, &box, out), LZ_OK);
+        CU_ASSERT_EQUAL(lz_graph_eval(g, &box, out, NULL), LZ_OK);
         int bad = 0;
         int64_t idx = 0;
         for (int64_t i = 0; i < box.count[0]; i++)
@@ -212,13 +212,13 @@ test_boxes(void)
 
     /* Boxes outside the result are refused with the reason. */
     lz_box outside = {.rank = 3, .start = {0, 0, 10}, .count = {1, 1, 2}, .step = {1, 1, 3}};
-    CU_ASSERT_EQUAL(lz_graph_eval(g, &outside, out), LZ_EVALUE);
+    CU_ASSERT_EQUAL(lz_graph_eval(g, &outside, out, NULL), LZ_EVALUE);
     CU_ASSERT_STRING_EQUAL(lz_ctx_error(ctx)->message,
                            "requested box on axis 2 (start 10, count 2, step 3) goes beyond the "
                            "extent 13");
     lz_ctx_clear_error(ctx);
     lz_box wrong_rank = {.rank = 2, .count = {1, 1}, .step = {1, 1}};
-    CU_ASSERT_EQUAL(lz_graph_eval(g, &wrong_rank, out), LZ_EVALUE);
+    CU_ASSERT_EQUAL(lz_graph_eval(g, &wrong_rank, out, NULL), LZ_EVALUE);
     CU_ASSERT_STRING_EQUAL(lz_ctx_error(ctx)->message, "requested box has rank 2 but the array has rank 3");
 
     lz_graph_free(g);

@@ -1,7 +1,8 @@
 /* test_main.c — runs the engine's CUnit suites (no HDF5 involved). */
 #include "engine_test.h"
 
-#include <CUnit/Basic.h>
+#include "cunit_run.h"
+
 #include <string.h>
 
 lz_status
@@ -54,7 +55,7 @@ eval_full(const char *text, const test_array *operands, size_t noperands, size_t
         }
         if (out_dtype)
             *out_dtype = lz_graph_dtype(g);
-        st = lz_graph_eval(g, &box, out);
+        st = lz_graph_eval(g, &box, out, NULL);
     }
     if (st != LZ_OK && err)
         *err = *lz_ctx_error(ctx);
@@ -67,9 +68,10 @@ eval_full(const char *text, const test_array *operands, size_t noperands, size_t
 
 /* A memory source that records what is read from it. */
 static lz_status
-counting_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf)
+counting_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, void *read_arg)
 {
     (void)ctx;
+    (void)read_arg;
     counting *c = src->impl;
     int64_t n;
     lz_box_nelem(box, &n);
@@ -146,27 +148,24 @@ eval_all(bound *b, void *out)
 {
     lz_box box;
     lz_box_full(&box, lz_graph_rank(b->graph), lz_graph_shape(b->graph));
-    return lz_graph_eval(b->graph, &box, out);
+    return lz_graph_eval(b->graph, &box, out, NULL);
 }
 
+/* The suites (tests/engine/CMakeLists.txt registers a ctest entry for each
+ * CUNIT_SUITE line). */
+static const cunit_suite suites[] = {
+    CUNIT_SUITE("lex_parse", register_lex_parse_suite),
+    CUNIT_SUITE("types", register_types_suite),
+    CUNIT_SUITE("eval", register_eval_suite),
+    CUNIT_SUITE("shape", register_shape_suite),
+    CUNIT_SUITE("reduce", register_reduce_suite),
+    CUNIT_SUITE("reduce_typed", register_reduce_typed_suite),
+    CUNIT_SUITE("describe", register_describe_suite),
+    CUNIT_SUITE("failure", register_failure_suite),
+};
+
 int
-main(void)
+main(int argc, char **argv)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    register_lex_parse_suite();
-    register_types_suite();
-    register_eval_suite();
-    register_shape_suite();
-    register_reduce_suite();
-    register_reduce_typed_suite();
-    register_describe_suite();
-    register_failure_suite();
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    /* A suite whose setup fails runs no tests: that is a failure too. */
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-                      CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    return cunit_run(argc, argv, suites, sizeof suites / sizeof suites[0]);
 }

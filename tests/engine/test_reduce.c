@@ -289,7 +289,7 @@ test_partial_reads_stay_small(void)
     CU_ASSERT_EQUAL_FATAL(bind_text(&b, "x - mean(x, axis=0)", &c, 1, 0), LZ_OK);
     lz_box box = {.rank = 3, .start = {4, 2, 7}, .count = {1, 2, 1}, .step = {1, 3, 1}};
     double out[2];
-    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out, NULL), LZ_OK);
     /* 2 elements of x, and R0 elements for each of the 2 means. */
     CU_ASSERT_EQUAL(c.elements, 2 + 2 * R0);
     for (int j = 0; j < 2; j++) {
@@ -324,7 +324,7 @@ test_common_subexpressions_merged(void)
     void *outs[2] = {mean, std};
     lz_box box;
     lz_box_full(&box, 2, lz_graph_root_shape(g, 0));
-    CU_ASSERT_EQUAL(lz_graph_eval_many(g, &box, outs), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval_many(g, &box, outs, NULL), LZ_OK);
     /* One scan, and x read once: both views of it need the same box. */
     CU_ASSERT_EQUAL(c.elements, R0 * R1 * R2);
     double want_mean = 0, want_m2 = 0;
@@ -391,14 +391,14 @@ test_reductions_inside_are_computed_once(void)
         static double out[R0 * R1 * R2];
         lz_box whole;
         lz_box_full(&whole, 3, (int64_t[]){R0, R1, R2});
-        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &whole, out), LZ_OK);
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &whole, out, NULL), LZ_OK);
         CU_ASSERT(anomaly_matches(out, &whole));
         int64_t after_whole = c.elements;
         /* Without the cache, the mean again for every piece. */
         CU_ASSERT(cached ? after_whole == 2 * n : after_whole > 3 * n);
         for (int i = 0; i < R0; i++) {
             lz_box row = {.rank = 3, .start = {i, 0, 0}, .count = {1, R1, R2}, .step = {1, 1, 1}};
-            CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &row, out), LZ_OK);
+            CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &row, out, NULL), LZ_OK);
             CU_ASSERT(anomaly_matches(out, &row));
         }
         if (cached)
@@ -406,14 +406,14 @@ test_reductions_inside_are_computed_once(void)
         /* Inside the kept box, with steps: still no new scan. */
         int64_t before = c.elements;
         lz_box part = {.rank = 3, .start = {2, 3, 1}, .count = {4, 3, 4}, .step = {5, 2, 2}};
-        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &part, out), LZ_OK);
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &part, out, NULL), LZ_OK);
         CU_ASSERT(anomaly_matches(out, &part));
         if (cached)
             CU_ASSERT_EQUAL(c.elements - before, 4 * 3 * 4);
         /* New data, cache cleared: new values. */
         rdata[(0 * R1 + 3) * R2 + 1] += 23.0;
         lz_graph_cache_clear(b.graph);
-        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &part, out), LZ_OK);
+        CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &part, out, NULL), LZ_OK);
         CU_ASSERT(anomaly_matches(out, &part));
         rdata[(0 * R1 + 3) * R2 + 1] -= 23.0;
         unbind(&b);
@@ -441,7 +441,7 @@ test_one_pass_for_many(void)
     void *outs[2] = {mean, std};
     lz_box box;
     lz_box_full(&box, 2, lz_graph_root_shape(g, 0));
-    CU_ASSERT_EQUAL(lz_graph_eval_many(g, &box, outs), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval_many(g, &box, outs, NULL), LZ_OK);
     CU_ASSERT_EQUAL(c.elements, R0 * R1 * R2); /* one scan for both */
     double want_mean = 0, want_m2 = 0;
     for (int i = 0; i < R0; i++)

@@ -67,7 +67,7 @@ test_one_element_slices_drop_their_step(void)
     CU_ASSERT_EQUAL(out[0], a_at(0, 6, 0));
     /* A box of one element, of any step. */
     lz_box one = {.rank = 3, .count = {1, 1, 1}, .step = {INT64_MAX, INT64_MAX, INT64_MAX}};
-    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &one, out), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &one, out, NULL), LZ_OK);
     CU_ASSERT_EQUAL(out[0], a_at(0, 6, 0));
     CU_ASSERT(c.last.step[0] == 1 && c.last.step[1] == 1 && c.last.step[2] == 1);
     unbind(&b);
@@ -150,13 +150,13 @@ test_concat_touches_only_what_it_needs(void)
     /* Rows 1..4 are all in x: y is not read. */
     double out[4 * A1 * A2];
     lz_box box = {.rank = 3, .start = {1, 0, 0}, .count = {4, A1, A2}, .step = {1, 1, 1}};
-    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out, NULL), LZ_OK);
     CU_ASSERT_EQUAL(c[1].reads, 0);
     CU_ASSERT_EQUAL(out[0], a_at(1, 0, 0));
     /* Every third row from 2 crosses into y: rows 2, 5 of x, rows 2 of y... */
     box = (lz_box){.rank = 3, .start = {2, 3, 1}, .count = {3, 2, 2}, .step = {3, 2, 3}};
     double out2[12];
-    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out2), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_eval(b.graph, &box, out2, NULL), LZ_OK);
     const int rows[3] = {2, 5, 8};
     int bad = 0;
     for (int i = 0; i < 3; i++)

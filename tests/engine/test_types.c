@@ -181,6 +181,48 @@ test_ufunc_types_match_numpy(void)
     CU_ASSERT_EQUAL(wrong, 0);
 }
 
+/* Every loop the ufunc table promises ("bb->b" ...), and where() over every
+ * type, finds its kernel: a missing one would otherwise surface only when
+ * an expression first needs it ("no kernel for ..."). */
+static void
+test_every_loop_has_kernel(void)
+{
+    static const struct {
+        lz_ufunc uf;
+        const char *loops;
+    } table[] = {
+#define LZ_UFUNC(id, name, nin, flags, loops) {LZ_UF_##id, loops},
+#include "lz_ufunc.def"
+#undef LZ_UFUNC
+    };
+    static const char letters[] = "?bBhHiIlLfd"; /* lz_dtype order */
+    int checked = 0;
+    for (size_t u = 0; u < sizeof table / sizeof table[0]; u++) {
+        const char *p = table[u].loops;
+        while (*p) {
+            lz_loop loop = {.nin = 0};
+            while (*p && *p != '-') {
+                const char *at = strchr(letters, *p++);
+                CU_ASSERT_FATAL(at != NULL && loop.nin < 3);
+                loop.in[loop.nin++] = (lz_dtype)(at - letters);
+            }
+            CU_ASSERT_FATAL(p[0] == '-' && p[1] == '>' && p[2] && strchr(letters, p[2]));
+            loop.out = (lz_dtype)(strchr(letters, p[2]) - letters);
+            p += 3;
+            while (*p == ' ')
+                p++;
+            if (!lz_kernel_find(table[u].uf, &loop))
+                CU_FAIL_FATAL("a loop of lz_ufunc.def has no kernel in lz_kernel_math.c");
+            checked++;
+        }
+    }
+    for (int t = 0; t < LZ_DTYPE_COUNT; t++) { /* where(bool, T, T) -> T */
+        lz_loop loop = {.nin = 3, .in = {LZ_BOOL, (lz_dtype)t, (lz_dtype)t}, .out = (lz_dtype)t};
+        CU_ASSERT_PTR_NOT_NULL(lz_kernel_find(LZ_UF_WHERE, &loop));
+    }
+    CU_ASSERT(checked > 300);
+}
+
 void
 register_types_suite(void)
 {
@@ -191,4 +233,5 @@ register_types_suite(void)
     CU_add_test(s, "expression result types", test_expression_types);
     CU_add_test(s, "every ufunc on every type pair equals numpy", test_ufunc_types_match_numpy);
     CU_add_test(s, "type errors: message and position", test_type_errors);
+    CU_add_test(s, "every loop of lz_ufunc.def has a kernel", test_every_loop_has_kernel);
 }

@@ -1373,10 +1373,12 @@ def test_save_reads_a_shared_operand_once(tmp_path):
 
 def long_options():
     """{subcommand: [long option names]} from the getopt tables of the
-    command's sources: the options each subcommand accepts."""
+    command's sources (with lzc.h's LZC_WRITE_OPTIONS, which save and eval
+    share, expanded): the options each subcommand accepts."""
+    shared = re.search(r"#define LZC_WRITE_OPTIONS(.*?)\n\n", (REPO / "h5tools" / "lzc.h").read_text(), re.S)
     found = {}
     for src in sorted((REPO / "h5tools").glob("lzc_*.c")):
-        text = src.read_text()
+        text = src.read_text().replace("LZC_WRITE_OPTIONS,", shared.group(1).replace("\\\n", "\n"))
         for m in re.finditer(r"lzc_(\w+)_main\(int argc.*?options\[\] = \{(.*?)\};", text, re.S):
             found[m.group(1)] = re.findall(r'\{"([\w-]+)",', m.group(2))
     return found

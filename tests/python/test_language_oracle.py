@@ -26,12 +26,14 @@ expression, the operand dtypes/shapes/layouts and the selection read.
 Virtual datasets are batched into a few files, defined in parallel, and read
 in this process, so thousands of cases run in well under a minute.
 """
+import re
 import subprocess
 import sys
 import textwrap
 import warnings
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -51,28 +53,39 @@ FLOAT_DTYPES = ["float32", "float64"]
 # ---------------------------------------------------------------------------
 # the oracle's namespace
 
-UNARY = ("negative positive absolute abs sign rint floor ceil trunc sqrt square reciprocal exp "
-         "exp2 expm1 log log2 log10 log1p sin cos tan arcsin arccos arctan sinh cosh tanh "
-         "arcsinh arccosh arctanh deg2rad rad2deg isnan isinf isfinite signbit logical_not "
-         "invert bitwise_not").split()
-BINARY = ("add subtract multiply divide true_divide floor_divide remainder mod fmod power pow "
-          "arctan2 hypot maximum minimum fmax fmin copysign nextafter ldexp bitwise_and "
-          "bitwise_or bitwise_xor left_shift right_shift logical_and logical_or logical_xor "
-          "equal not_equal less less_equal greater greater_equal").split()
-UNARY_OPERATORS = {"-": "negative", "+": "positive", "~": "invert"}
-BINARY_OPERATORS = {
-    "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "//": "floor_divide",
-    "%": "remainder", "**": "power", "&": "bitwise_and", "|": "bitwise_or", "^": "bitwise_xor",
-    "<<": "left_shift", ">>": "right_shift", "<": "less", "<=": "less_equal", ">": "greater",
-    ">=": "greater_equal", "==": "equal", "!=": "not_equal",
-}
+# The language's own tables (engine/*.def): every ufunc with its numpy name
+# and aliases, every operator, every reduction.
+ENGINE_DIR = Path(__file__).resolve().parents[2] / "engine"
+
+
+def def_rows(name, macro):
+    """The argument lists of `macro(...)` rows in engine/<name>, as strings
+    (quoted ones unquoted)."""
+    rows = []
+    for line in (ENGINE_DIR / name).read_text().splitlines():
+        m = re.match(rf"{macro}\((.*)\)\s*$", line)
+        if m:
+            args = re.findall(r'"(?:[^"\\]|\\.)*"|[^,\s][^,]*', m.group(1))
+            rows.append([a.strip().strip('"') for a in args])
+    return rows
+
+
+_UFUNCS = {row[0]: (row[1], int(row[2])) for row in def_rows("lz_ufunc.def", "LZ_UFUNC")}
+_UFUNC_ALIASES = [(alias, _UFUNCS[uf]) for alias, uf in def_rows("lz_ufunc.def", "LZ_UFUNC_ALIAS")]
+UNARY = [n for n, nin in _UFUNCS.values() if nin == 1] + [a for a, (_, nin) in _UFUNC_ALIASES if nin == 1]
+BINARY = [n for n, nin in _UFUNCS.values() if nin == 2] + [a for a, (_, nin) in _UFUNC_ALIASES if nin == 2]
+CANONICAL = {a: n for a, (n, _) in _UFUNC_ALIASES}
+_OPS = def_rows("lz_ops.def", "LZ_OP")
+UNARY_OPERATORS = {row[1]: _UFUNCS[row[3][len("LZ_UF_"):]][0] for row in _OPS if row[3] != "-1"}
+BINARY_OPERATORS = {row[1]: _UFUNCS[row[4][len("LZ_UF_"):]][0] for row in _OPS if row[4] != "-1"}
 # Functions whose float results may differ from numpy's in the last bits
 # (numpy uses its own SIMD code or libm; h5lazy may compute otherwise).
 INEXACT = set("exp exp2 expm1 log log2 log10 log1p sin cos tan arcsin arccos arctan sinh cosh "
-              "tanh arcsinh arccosh arctanh deg2rad rad2deg power pow arctan2 hypot".split())
+              "tanh arcsinh arccosh arctanh deg2rad rad2deg power arctan2 hypot".split())
+INEXACT |= {alias for alias, name in CANONICAL.items() if name in INEXACT}
 
-REDUCTIONS = ("sum nansum prod nanprod mean nanmean var nanvar std nanstd min max amin amax "
-              "nanmin nanmax argmin argmax nanargmin nanargmax count any all").split()
+REDUCTIONS = [name for row in def_rows("lz_reduce.def", "LZ_REDUCTION") for name in row[1:] if name] + \
+    [row[0] for row in def_rows("lz_reduce.def", "LZ_REDUCTION_ALIAS")]
 
 
 def _ufunc(f):

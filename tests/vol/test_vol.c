@@ -5,7 +5,8 @@
  * numpy oracle is in tests/python). Needs HDF5_PLUGIN_PATH (set by ctest). */
 #include "vol_test.h"
 
-#include <CUnit/Basic.h>
+#include "cunit_run.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -437,17 +438,9 @@ test_stacked_over_pass_through(void)
     H5Pclose(fapl);
 }
 
-int
-main(void)
+static void
+register_connector_suite(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    /* The connector for every suite (a failure fails every suite's setup). */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    vol_id = H5VLregister_connector_by_name(H5LAZY_VOL_NAME, H5P_DEFAULT);
-    lazy_fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (vol_id >= 0)
-        H5Pset_vol(lazy_fapl, vol_id, NULL);
     CU_pSuite s = CU_add_suite("connector", suite_init, suite_clean);
     CU_add_test(s, "the plugin loads as 'h5lazy'", test_plugin_loaded);
     CU_add_test(s, "metadata presented as a stored dataset", test_presented_as_stored);
@@ -461,18 +454,31 @@ main(void)
     CU_add_test(s, "an operand that changed shape is reported", test_operand_changed);
     CU_add_test(s, "info string parsing and round trip", test_info_string);
     CU_add_test(s, "stacked over HDF5's pass-through connector", test_stacked_over_pass_through);
-    register_cache_suite();
-    register_selection_suite();
-    register_files_suite();
-    register_multi_suite();
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    /* A suite whose setup fails runs no tests: that is a failure too. */
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-                      CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
+}
+
+/* The suites (tests/vol/CMakeLists.txt registers a ctest entry for each
+ * CUNIT_SUITE line). */
+static const cunit_suite suites[] = {
+    CUNIT_SUITE("connector", register_connector_suite),
+    CUNIT_SUITE("cache", register_cache_suite),
+    CUNIT_SUITE("selection", register_selection_suite),
+    CUNIT_SUITE("files", register_files_suite),
+    CUNIT_SUITE("multi", register_multi_suite),
+    CUNIT_SUITE("faults", register_faults_suite),
+};
+
+int
+main(int argc, char **argv)
+{
+    /* The connector for every suite (a failure fails every suite's setup). */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    vol_id = H5VLregister_connector_by_name(H5LAZY_VOL_NAME, H5P_DEFAULT);
+    lazy_fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (vol_id >= 0)
+        H5Pset_vol(lazy_fapl, vol_id, NULL);
+    int status = cunit_run(argc, argv, suites, sizeof suites / sizeof suites[0]);
     H5Pclose(lazy_fapl);
     if (vol_id >= 0)
         H5VLclose(vol_id);
-    return failed ? 1 : 0;
+    return status;
 }

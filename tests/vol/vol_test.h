@@ -27,5 +27,6 @@ void register_cache_suite(void);
 void register_selection_suite(void);
 void register_files_suite(void);
 void register_multi_suite(void);
+void register_faults_suite(void);
 
 #endif
