@@ -12,7 +12,9 @@
  * terminated in the middle of its own call (seen in gdb:
  * H5VL__file_open_find_connector_cb -> H5I_dec_app_ref -> terminate). One
  * reference of our own, taken at the first file open, keeps the connector
- * until library shutdown, which releases every ID regardless. */
+ * until library shutdown, which releases every ID regardless. The ID that
+ * H5VLget_connector_id_by_name returns is that reference (both lines have
+ * it; 2.x removed H5VLpeek_connector_id_by_name). */
 static bool pinned;
 
 static void
@@ -20,8 +22,7 @@ pin_connector(void)
 {
     if (pinned)
         return;
-    hid_t id = H5VLpeek_connector_id_by_name(H5LAZY_VOL_NAME);
-    if (id >= 0 && H5Iinc_ref(id) >= 0)
+    if (H5VLget_connector_id_by_name(H5LAZY_VOL_NAME) >= 0)
         pinned = true;
     else
         H5Eclear2(H5E_DEFAULT); /* registered under another name: nothing to pin */

@@ -244,9 +244,10 @@ lzv_info_from_str(const char *str, void **out)
             bool by_value = *end == '\0';
             hid_t id;
             if ((by_value && value == H5VL_PASSTHRU_VALUE) || !strcmp(name, H5VL_PASSTHRU_NAME)) {
-                /* HDF5's own pass-through is built in but registered only on
-                 * demand; take a reference of our own on its id. */
-                id = H5VL_pass_through_register();
+                /* HDF5's own pass-through is built in (1.14 registers it on
+                 * demand, 2.x at start-up; H5VL_PASSTHRU does either); take a
+                 * reference of our own on its id. */
+                id = H5VL_PASSTHRU;
                 if (id >= 0)
                     H5Iinc_ref(id);
             } else {

@@ -506,7 +506,7 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
     herr_t ret = -1;
     hid_t own_fspace;
     if (file_space_id == H5S_PLIST)
-        own_fspace = lzv_plist_selection(vd, dxpl_id);
+        own_fspace = lzv_plist_selection(vd);
     else if (file_space_id == H5S_ALL)
         own_fspace = vd->rank ? H5Screate_simple(vd->rank, vd->dims, NULL) : H5Screate(H5S_SCALAR);
     else

@@ -26,9 +26,10 @@ herr_t lzv_vdset_bind(lzv_obj *dset, hid_t dxpl_id);
 /* The same for a virtual dataset that is an operand: `chain` lists the
  * virtual datasets that use it. */
 herr_t lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain);
-/* The file selection of a read that passed H5S_PLIST, on a new dataspace
- * of the dataset's extent (lzv_plist_sel.c); pushes an error on failure. */
-hid_t lzv_plist_selection(const lzv_vdset *vd, hid_t dxpl_id);
+/* The file selection of a read that passed H5S_PLIST: no public call
+ * returns it, so this pushes an error saying so and returns
+ * H5I_INVALID_HID (lzv_plist_sel.c). */
+hid_t lzv_plist_selection(const lzv_vdset *vd);
 /* Push the binding's engine error as an HDF5 error frame about `vd`, on
  * top of `cause` (a saved under-connector stack, taken over; or
  * H5I_INVALID_HID); clears the engine error. */
