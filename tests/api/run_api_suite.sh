@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# run_api_suite.sh H5_API_TEST — run HDF5's API conformance suite natively
-# and through the h5lazy connector (stacked over native), print both
-# summaries, and fail unless the connector's counts equal native's: a
-# pass-through must not change what the library does.
+# run_api_suite.sh H5_API_TEST VERSION — run HDF5's API conformance suite
+# natively and through the h5lazy connector (stacked over native), print
+# both summaries, and fail unless the connector's counts equal native's: a
+# pass-through must not change what the library does. With no program
+# (H5_API_TEST empty: HDF5 2.x built from the crate hdf5-metno-src has no
+# test/ sources), it says so and exits 77, which ctest counts as a skip.
 set -euo pipefail
 api_test=$1
+if [ -z "$api_test" ]; then
+    echo "skipped: no h5_api_test for HDF5 $2 (its sources have no test/; set H5LAZY_API_TEST)"
+    exit 77
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
