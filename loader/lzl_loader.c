@@ -122,11 +122,13 @@ load_build(const char *path, const lzl_host *host, char *why, size_t why_size)
             say(why, why_size, "cannot load %s: %s", path, dlerror());
         else
             cls = info();
-        /* The build stays loaded for the life of the process: HDF5 keeps
-         * pointers into it. */
     }
-    if (fd >= 0)
-        close(fd); /* the mapping keeps the memory file */
+    /* On success the build stays loaded, and its descriptor open, for the
+     * life of the process: HDF5 keeps pointers into it, and the dynamic
+     * linker knows a loaded object by the name it was opened with, so a
+     * reused descriptor number would hand the next host library this copy. */
+    if (!cls && fd >= 0)
+        close(fd);
     free(image);
     return cls;
 }

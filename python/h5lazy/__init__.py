@@ -10,33 +10,66 @@ from Python, without the ``h5lazy`` command.
 
 The functions call the h5lazy connector's own operations (``h5lazy.define``
 and ``h5lazy.inspect``, declared in vol/h5lazy_vol.h) through ctypes, on the
-h5py file's HDF5 identifier, in the very libhdf5 that h5py has loaded. The
-file must therefore be open *through the connector*: either set
-``HDF5_PLUGIN_PATH`` and ``HDF5_VOL_CONNECTOR`` before h5py is imported (then
-every ``h5py.File`` is), or open it with :func:`open_file`, which builds a
-file access property list that selects the connector.
+h5py file's HDF5 identifier, in the very libhdf5 that h5py has loaded (a
+pip wheel's private copy included). The file must therefore be open
+*through the connector*: either set ``HDF5_PLUGIN_PATH`` and
+``HDF5_VOL_CONNECTOR`` before h5py is imported (then every ``h5py.File``
+is), or open it with :func:`open_file`, which builds a file access property
+list that selects the connector.
+
+Installed from the wheel, the package carries the plugin directory
+(``h5lazy/plugin``, the connector for HDF5 1.14 and 2.x): importing h5lazy
+before h5py or netCDF4 sets both variables when they are unset (importing
+h5lazy does not import h5py), and ``python -m h5lazy env`` prints them for
+a shell.
 
 Failures raise :class:`Error` carrying h5lazy's messages (walked from the
 HDF5 error stack) and, for expression errors, the line and column.
 
-Linux only for now: the loaded libhdf5 is found in /proc/self/maps.
+Linux only for now: the libhdf5 is found with dladdr and /proc/self/maps.
 """
 import ctypes
 import os
 import re
+import sys
 from collections import namedtuple
 
-import numpy as np
-
-import h5py
-import h5py.h5f
-import h5py.h5o
-import h5py.h5p
-
-__all__ = ["Error", "Definition", "CheckResult", "define", "show", "check", "evaluate",
-           "open_file", "libhdf5_path"]
-
 CONNECTOR_NAME = "h5lazy"      # H5LAZY_VOL_NAME
+# The connector over native, as HDF5_VOL_CONNECTOR names it.
+CONNECTOR_SETTING = "h5lazy under_vol=0;under_info={}"
+# The wheel's plugin directory; None in a source tree (then HDF5_PLUGIN_PATH
+# names the build's).
+PLUGIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin")
+if not os.path.isfile(os.path.join(PLUGIN_DIR, "libh5lazy_vol.so")):
+    PLUGIN_DIR = None
+
+
+def environment():
+    """The two variables that make every HDF5 program of this process (or a
+    shell's) read virtual datasets, as a dict; empty outside a wheel."""
+    if PLUGIN_DIR is None:
+        return {}
+    return {"HDF5_PLUGIN_PATH": PLUGIN_DIR, "HDF5_VOL_CONNECTOR": CONNECTOR_SETTING}
+
+
+def _set_up_environment():
+    """Set the variables (those not set already) before HDF5 starts: HDF5
+    reads them once, when h5py or netCDF4 is imported."""
+    if any(m in sys.modules for m in ("h5py", "netCDF4")):
+        return
+    for key, value in environment().items():
+        os.environ.setdefault(key, value)
+
+
+_set_up_environment()
+
+# h5py is imported by the functions that use it, not here: `import h5lazy`
+# before netCDF4 alone must not bring h5py's libhdf5 into the process.
+import numpy as np  # noqa: E402
+
+__all__ = ["Error", "Definition", "CheckResult", "define", "show", "check", "evaluate", "save",
+           "open_file", "libhdf5_path", "environment", "PLUGIN_DIR"]
+
 OP_DEFINE = b"h5lazy.define"   # H5LAZY_OP_DEFINE
 OP_INSPECT = b"h5lazy.inspect"  # H5LAZY_OP_INSPECT
 H5S_MAX_RANK = 32
@@ -155,9 +188,35 @@ _LIB_PATH = None
 _LIBNAME = re.compile(r"^libhdf5(-[0-9a-f]+)?\.so(\.\d+)*$")
 
 
+class _DlInfo(ctypes.Structure):
+    """Dl_info (dlfcn.h)."""
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def _h5py_libhdf5():
+    """The libhdf5 h5py's extension modules are bound to (a process may map
+    another, e.g. netCDF4's wheel's), or None when that cannot be told."""
+    try:
+        import h5py.h5 as ext
+        # RTLD_NOLOAD: the module already loaded; H5open resolves through its
+        # own dependencies, i.e. in h5py's libhdf5.
+        addr = ctypes.cast(ctypes.CDLL(ext.__file__, mode=os.RTLD_NOLOAD).H5open, ctypes.c_void_p).value
+        info = _DlInfo()
+        if ctypes.CDLL(None).dladdr(ctypes.c_void_p(addr), ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(os.fsdecode(info.dli_fname))
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
 def libhdf5_path():
-    """The path of the libhdf5 mapped into this process (h5py's), found in
-    /proc/self/maps. Raises Error unless there is exactly one."""
+    """The path of the libhdf5 h5py uses: the one its extension modules are
+    bound to, else the only one in /proc/self/maps. Raises Error when it
+    cannot be told."""
+    bound = _h5py_libhdf5()
+    if bound:
+        return bound
     found = set()
     with open("/proc/self/maps") as maps:
         for line in maps:
@@ -167,7 +226,7 @@ def libhdf5_path():
                 if _LIBNAME.match(os.path.basename(path)):
                     found.add(os.path.realpath(path))
     if len(found) != 1:
-        raise Error([f"expected one libhdf5 loaded by h5py, found {sorted(found) or 'none'}"])
+        raise Error([f"cannot tell which libhdf5 h5py uses: found {sorted(found) or 'none'}"])
     return found.pop()
 
 
@@ -376,6 +435,7 @@ class _Session:
 def _dataset_names(fid_obj):
     """Paths of every dataset in the file, in name order (no dataset is
     opened, so broken virtual ones are listed too)."""
+    import h5py.h5o
     names = []
 
     def visit(name, info):
@@ -507,6 +567,58 @@ def evaluate(file, expression, selection=None):
     return out
 
 
+def save(file, name, out_file=None, out_name=None, overwrite=False):
+    """Materialise the virtual dataset `name` of `file` (an h5py File open
+    through the connector) as stored data, as `h5lazy save` does: in place
+    (the default: the dataset is replaced by its values, its own attributes
+    kept and h5lazy's dropped), or as `out_name` (default: the same name) of
+    `out_file` (a path; default: the same file). The values are computed and
+    written in pieces of at most 16 MiB under a temporary name, renamed once
+    complete. Returns the stored dataset's path; raises Error."""
+    fid = _file_id(file)
+    with _phil():
+        _require_connector(fid)
+    src_path = file[name].name
+    with _Session(fid, name=src_path) as s:
+        if not s.is_virtual:
+            raise Error([f"'{src_path}' is a stored dataset already"])
+    import h5py
+    holder = file.file
+    target = holder if out_file is None else h5py.File(out_file, "a")
+    try:
+        dst_path = out_name if out_name else src_path
+        dst_path = "/" + dst_path.lstrip("/")
+        in_place = target.id == holder.id and dst_path == src_path
+        if dst_path in target and not in_place and not overwrite:
+            raise Error([f"'{dst_path}' exists already (use overwrite=True to replace it)"])
+        src = file[src_path]
+        temp = dst_path + ".h5lazy-incomplete"
+        if temp in target:
+            del target[temp]
+        chunks = tuple(int(c) for c in src.attrs["h5lazy_chunks"]) if src.shape else None
+        dst = target.create_dataset(temp, shape=src.shape, dtype=src.dtype, chunks=chunks)
+        dst.attrs["h5lazy_incomplete"] = 1
+        if src.shape:
+            row = max(1, src.dtype.itemsize * int(np.prod(src.shape[1:], dtype=np.int64)))
+            step = max(1, PIECE_BYTES // row)
+            for first in range(0, src.shape[0], step):
+                dst[first:first + step] = src[first:first + step]
+        else:
+            dst[()] = src[()]
+        kept = {k: v for k, v in src.attrs.items() if not k.startswith("h5lazy_")} if in_place else {}
+        if dst_path in target:
+            del target[dst_path]
+        target.move(temp, dst_path)
+        stored = target[dst_path]
+        del stored.attrs["h5lazy_incomplete"]
+        for key, value in kept.items():
+            stored.attrs[key] = value
+        return dst_path
+    finally:
+        if target is not holder:
+            target.close()
+
+
 def _read_pieces(session, out):
     """READ the whole result into `out`, in pieces along the first axis of
     at most PIECE_BYTES each."""
@@ -524,6 +636,7 @@ def _read_pieces(session, out):
 
 
 _VOL_ID = None
+_APPENDED = set()  # plugin directories added to HDF5's search path
 
 
 def _connector_id():
@@ -544,11 +657,19 @@ def open_file(path, mode="r", plugin_path=None, **settings):
     file, 'w' truncates). `settings` are the connector's info keys
     (memory='256MiB', threads=2, cache='0', files='below', under_vol=0...).
     `plugin_path`: a directory holding libh5lazy_vol.so, when
-    HDF5_PLUGIN_PATH does not name it. Returns an h5py.File."""
+    HDF5_PLUGIN_PATH does not name it (default: the wheel's, searched after
+    HDF5_PLUGIN_PATH, which netCDF4 sets to its own filter plugins).
+    Returns an h5py.File."""
+    import h5py
+    import h5py.h5f
+    import h5py.h5p
     lib = _lib()
+    if plugin_path is None:
+        plugin_path = PLUGIN_DIR
     with _phil():
-        if plugin_path is not None:
+        if plugin_path is not None and plugin_path not in _APPENDED:
             lib.H5PLappend(os.fsencode(plugin_path))
+            _APPENDED.add(plugin_path)
         vol = _connector_id()
         info_text = ";".join(f"{k}={v}" for k, v in settings.items())
         info = ctypes.c_void_p()

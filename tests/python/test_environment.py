@@ -54,9 +54,14 @@ def test_reads_are_computed_by_the_plugin(tmp, write_source, h5lazy_define, hdf5
         np.testing.assert_array_equal(v[...], a * 7 - 3)
         assert v[3, 5] == 23 * 7 - 3
         assert h["v"].attrs["h5lazy_expression"] == "a * 7 - 3"
-    # The plugin that did it is the one of this build.
+    # The plugin that did it is the one of this build: its loader, and the
+    # connector build of this line, loaded from a memory file (loader/lzl.h).
     plugin = os.path.realpath(Path(os.environ["H5LAZY_PLUGIN_DIR"]) / "libh5lazy_vol.so")
     assert plugin in mapped_files()
+    assert any(p.startswith("/memfd:h5lazy-connector") for p in mapped_files())
+    # The build on disk was never loaded itself: its copy was.
+    build = Path(os.environ["H5LAZY_PLUGIN_DIR"]) / "h5lazy" / f"impl-hdf5-{os.environ['H5LAZY_HDF5_LINE']}.so"
+    assert build.is_file() and os.path.realpath(build) not in mapped_files()
 
 
 def test_without_connector_h5py_cannot_read_but_sees_attributes(tmp_path):

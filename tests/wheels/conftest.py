@@ -137,11 +137,12 @@ def vds_dir(tmp_path_factory):
     return d
 
 
-def read_with(python, kind, path, env, reversed_ok=True):
-    """Run READER in `python` with exactly `env`; returns (values, libhdf5
-    paths). h5py refuses negative steps itself: reversed_ok=False."""
+def read_with(python, kind, path, env, reversed_ok=True, prelude=""):
+    """Run READER (after `prelude`) in `python` with exactly `env`; returns
+    (values, libhdf5 paths). h5py refuses negative steps itself:
+    reversed_ok=False."""
     texts = list(WHOLE) + list(STRIDED) + (list(REVERSED) if reversed_ok else [])
-    proc = subprocess.run([str(python), "-c", READER, kind, str(path), json.dumps(texts)],
+    proc = subprocess.run([str(python), "-c", prelude + READER, kind, str(path), json.dumps(texts)],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, f"{kind} reader exited {proc.returncode}:\n{proc.stderr[-3000:]}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
