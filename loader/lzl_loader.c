@@ -7,7 +7,9 @@
  * is read into memory, bound to the host's libhdf5 file (lzl_elf.c) and
  * loaded from a memory file (memfd_create, then dlopen of its /proc/self/fd
  * path): a copy per host library, nothing written to disk, nothing left
- * behind. It is loaded with local scope: promoting any library to global
+ * behind. Debuggers and valgrind cannot read symbols from a memory file:
+ * with H5LAZY_CONNECTOR_COPIES=DIR the copies are written to files in DIR
+ * instead (and left there). It is loaded with local scope: promoting any library to global
  * scope would change what other libraries of the process bind to (netCDF4's
  * libnetcdf then bound to h5py's libhdf5). The class each host got is kept,
  * so a second request from the same library costs nothing; a process with
@@ -20,6 +22,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -93,6 +96,24 @@ read_file(const char *path, size_t *size, char *why, size_t why_size)
     return bytes;
 }
 
+/* A new file for the bound copy: in H5LAZY_CONNECTOR_COPIES when set (a
+ * file named after the build, the process and `n`), else a memory file.
+ * Writes the name to load into `name`; -1 on failure. */
+static int
+copy_file(int n, char *name, size_t name_size)
+{
+    const char *dir = getenv("H5LAZY_CONNECTOR_COPIES");
+    int fd;
+    if (dir && *dir) {
+        say(name, name_size, "%s/h5lazy-connector-%ld-%d.so", dir, (long)getpid(), n);
+        fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    } else {
+        fd = memfd_create("h5lazy-connector", MFD_CLOEXEC);
+        snprintf(name, name_size, "/proc/self/fd/%d", fd);
+    }
+    return fd;
+}
+
 /* Load the build at `path` bound to `host`; its class, or NULL with `why`. */
 static const void *
 load_build(const char *path, const lzl_host *host, char *why, size_t why_size)
@@ -103,18 +124,15 @@ load_build(const char *path, const lzl_host *host, char *why, size_t why_size)
         return NULL;
     const void *cls = NULL;
     int fd = -1;
-    char reason[512];
+    char reason[512], copy[PATH_MAX];
     if (lzl_elf_bind(image, size, host->path, reason, sizeof reason) < 0) {
         say(why, why_size, "%s: %s", path, reason);
-    } else if ((fd = memfd_create("h5lazy-connector", MFD_CLOEXEC)) < 0 ||
-               write(fd, image, size) != (ssize_t)size) {
-        say(why, why_size, "cannot make a memory file for %s: %s", path, strerror(errno));
+    } else if ((fd = copy_file(ngiven, copy, sizeof copy)) < 0 || write(fd, image, size) != (ssize_t)size) {
+        say(why, why_size, "cannot write the copy of %s bound to %s: %s", path, host->path, strerror(errno));
     } else {
-        char fd_path[64];
-        snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
         /* RTLD_NOW: a function the host's libhdf5 lacks is reported here,
          * not as a crash in the middle of a read. */
-        void *build = dlopen(fd_path, RTLD_NOW | RTLD_LOCAL);
+        void *build = dlopen(copy, RTLD_NOW | RTLD_LOCAL);
         plugin_info_fn info = NULL;
         if (build)
             *(void **)&info = dlsym(build, "H5PLget_plugin_info");
@@ -140,16 +158,16 @@ class_for(const void *caller)
 {
     lzl_host host;
     char why[1024], self_dir[PATH_MAX], build[PATH_MAX + 64];
-    if (lzl_host_find(caller, &host, why, sizeof why) < 0)
-        return lzl_fallback_class(why);
     Dl_info self;
-    const char *line = line_of(&host);
+    const char *line = NULL;
     const void *cls = NULL;
-    if (!line) {
-        say(why, sizeof why, "h5lazy has builds for HDF5 1.14 and 2.x, not for HDF5 %u.%u.%u (%s)",
-                 host.major, host.minor, host.release, host.path);
-    } else if (!dladdr((void *)class_for, &self) || !self.dli_fname ||
-               !realpath(self.dli_fname, self_dir)) {
+    host.path[0] = '\0';
+    if (lzl_host_find(caller, &host, why, sizeof why) < 0) {
+        /* why says it */
+    } else if (!(line = line_of(&host))) {
+        say(why, sizeof why, "no build for HDF5 %u.%u.%u (%s): h5lazy has builds for HDF5 1.14 and 2.x",
+            host.major, host.minor, host.release, host.path);
+    } else if (!dladdr((void *)class_for, &self) || !self.dli_fname || !realpath(self.dli_fname, self_dir)) {
         say(why, sizeof why, "cannot find the directory of the h5lazy plugin");
     } else {
         *strrchr(self_dir, '/') = '\0';
@@ -157,18 +175,18 @@ class_for(const void *caller)
         char reason[900];
         cls = load_build(build, &host, reason, sizeof reason);
         if (!cls)
-            say(why, sizeof why, "h5lazy cannot serve HDF5 %u.%u.%u (%s): %s", host.major, host.minor,
-                     host.release, host.path, reason);
+            say(why, sizeof why, "cannot serve HDF5 %u.%u.%u (%s): %s", host.major, host.minor, host.release,
+                host.path, reason);
     }
     if (!cls) {
         char message[1400];
         say(message, sizeof message,
-                 "h5lazy: %s. Files opened through the h5lazy connector fail; unset "
-                 "HDF5_VOL_CONNECTOR to read stored data without it.",
-                 why);
+            "h5lazy: %s. Files opened through the h5lazy connector fail; unset HDF5_VOL_CONNECTOR to read "
+            "stored data without it.",
+            why);
         cls = lzl_fallback_class(message);
     }
-    if (ngiven < LZL_MAX_HOSTS) {
+    if (host.path[0] && ngiven < LZL_MAX_HOSTS) {
         strcpy(given[ngiven].path, host.path);
         given[ngiven++].cls = cls;
     }

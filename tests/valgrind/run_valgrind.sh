@@ -14,6 +14,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 export HDF5_VOL_CONNECTOR="h5lazy under_vol=0;under_info={}"
+# The loader's bound copies of the connector as files valgrind can read
+# symbols from (a memory file has none it can read).
+export H5LAZY_CONNECTOR_COPIES=$work/copies
+mkdir -p "$H5LAZY_CONNECTOR_COPIES"
 py=$H5LAZY_PYTHON
 lazy=$H5LAZY_BIN/h5lazy
 tools=$H5LAZY_HDF5_BIN

@@ -1,12 +1,14 @@
 """Summarise valgrind XML reports and fail on errors in h5lazy's code.
 
-An error is h5lazy's when one of its stack frames is in the plugin
-(libh5lazy_vol.so) or the h5lazy command; everything else is listed as
-context only."""
+An error is h5lazy's when one of its stack frames is in the plugin (the
+loader libh5lazy_vol.so, or the connector copy it loads: written to
+H5LAZY_CONNECTOR_COPIES as h5lazy-connector-*.so by run_valgrind.sh, else a
+memory file /memfd:h5lazy-connector) or the h5lazy command; everything else
+is listed as context only."""
 import sys
 import xml.etree.ElementTree as ET
 
-OURS = ("libh5lazy_vol.so", "/bin/h5lazy")
+OURS = ("/libh5lazy_vol.so", "/h5lazy-connector-", "/memfd:h5lazy-connector", "/bin/h5lazy")
 
 
 def frames(error):
@@ -22,7 +24,7 @@ def main(paths):
             stack = list(frames(error))
             kind = error.findtext("kind")
             what = error.findtext("what") or error.findtext("xwhat/text") or ""
-            if any(obj.endswith(OURS) or OURS[1] in obj for obj, *_ in stack):
+            if any(mark in obj for obj, *_ in stack for mark in OURS):
                 ours.append((path, kind, what, stack))
             else:
                 others += 1
