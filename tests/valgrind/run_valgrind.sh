@@ -38,6 +38,15 @@ vg() { # vg NAME COMMAND... — must succeed
 vg_fails() { # vg_fails NAME COMMAND... — must fail (an error path)
     if memcheck "$@"; then echo "$1 should have failed"; exit 1; fi
 }
+# HDF5's tools run when this HDF5 has them (2.x from the crate has none).
+if [ -x "$tools/h5dump" ]; then
+    vg_tool() { vg "$@"; }
+    vg_tool_fails() { vg_fails "$@"; }
+else
+    echo "skipped under valgrind: HDF5's tools (none in $tools)"
+    vg_tool() { :; }
+    vg_tool_fails() { :; }
+fi
 
 # Sources written natively, virtual datasets defined with the command.
 env -u HDF5_VOL_CONNECTOR "$py" - <<'PY'
@@ -54,15 +63,15 @@ vg define2 "$lazy" define src.h5 stats/sd 'std(concat([ds("/x"), astype(ds("/i")
 vg define3 "$lazy" define src.h5 mix "i * 2 + ds('other.h5', '/y')[None] - where(x > 100, 1, 0)"
 vg_fails define4 "$lazy" define src.h5 bad 'sum(x) + nope'
 vg_fails eval_bad "$lazy" eval src.h5 'i ** -1' --slice '[0]'
-vg_fails read_missing "$tools/h5dump" -d /mix src_missing.h5
+vg_tool_fails read_missing "$tools/h5dump" -d /mix src_missing.h5
 vg show "$lazy" show src.h5
 vg check "$lazy" check src.h5
 vg eval "$lazy" eval src.h5 'argmax(x, axis=2)' --slice '[1:3]'
 vg save "$lazy" save src.h5 anomaly=out.h5:/anomaly stats/sd=out.h5:/sd
-vg h5dump "$tools/h5dump" -p -A src.h5
-vg h5dump_sub "$tools/h5dump" -d /mix -s 1,2,0 -c 2,3,5 src.h5
-vg h5ls "$tools/h5ls" -r -v -d src.h5
-vg h5diff "$tools/h5diff" --exclude-attribute /anomaly src.h5 out.h5 /anomaly /anomaly
+vg_tool h5dump "$tools/h5dump" -p -A src.h5
+vg_tool h5dump_sub "$tools/h5dump" -d /mix -s 1,2,0 -c 2,3,5 src.h5
+vg_tool h5ls "$tools/h5ls" -r -v -d src.h5
+vg_tool h5diff "$tools/h5diff" --exclude-attribute /anomaly src.h5 out.h5 /anomaly /anomaly
 vg python "$py" -c '
 import h5py, numpy as np
 with h5py.File("src.h5", "r") as f:
