@@ -9,11 +9,14 @@
  * path): a copy per host library, nothing written to disk, nothing left
  * behind. Debuggers and valgrind cannot read symbols from a memory file:
  * with H5LAZY_CONNECTOR_COPIES=DIR the copies are written to files in DIR
- * instead (and left there). It is loaded with local scope: promoting any library to global
- * scope would change what other libraries of the process bind to (netCDF4's
- * libnetcdf then bound to h5py's libhdf5). The class each host got is kept,
- * so a second request from the same library costs nothing; a process with
- * two libhdf5 (h5py and netCDF4 wheels) gets one copy for each.
+ * instead (and left there).
+ *
+ * Copies are loaded with local scope: promoting any library to global
+ * scope would change what other libraries of the process bind to
+ * (netCDF4's libnetcdf then bound to h5py's libhdf5). The class each host
+ * got is kept, so a second request from the same library costs nothing; a
+ * process with two libhdf5 (h5py's and netCDF4's wheels) gets one copy for
+ * each.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* dladdr, memfd_create */
