@@ -50,7 +50,10 @@ esac
 # valgrind: leak checks in the test suite.
 packages=(gcc g++ make cmake ninja-build pkg-config dpkg-dev libcunit1-dev zlib1g-dev
           python3 python3-venv python3-dev valgrind ca-certificates)
-# cargo fetches HDF5 2.x's sources (the crate hdf5-metno-src) from crates.io.
+# cargo fetches HDF5 2.x's sources (the crate hdf5-metno-src) from crates.io:
+# rustup's in ~/.cargo/bin (a non-interactive shell may not have it on
+# PATH), else Debian's.
+[ -x "$HOME/.cargo/bin/cargo" ] && PATH="$HOME/.cargo/bin:$PATH"
 [ "$line" = 1.14 ] || command -v cargo >/dev/null || packages+=(cargo)
 install_debian_packages "${packages[@]}"
 
@@ -135,7 +138,10 @@ fetch_hdf5_2_source() {
         'publish = false' '[lib]' 'path = "lib.rs"' '[dependencies]' \
         "hdf5-metno-src = \"=$crate_version\"" >"$crate/Cargo.toml"
     : >"$crate/lib.rs"
-    (cd "$crate" && cargo vendor --versioned-dirs vendor) >"$deps/crate.log" 2>&1 \
+    # The sparse protocol: crates.io's index over HTTPS (the default since
+    # cargo 1.70; Debian 12's cargo 1.66 would clone a git index).
+    (cd "$crate" && CARGO_REGISTRIES_CRATES_IO_PROTOCOL=sparse cargo vendor --versioned-dirs vendor) \
+        >"$deps/crate.log" 2>&1 \
         || die "cargo could not fetch hdf5-metno-src, see $deps/crate.log"
 }
 
