@@ -132,8 +132,9 @@ def define(file, name, expr, *extra_args, env=None):
 def require_tool(tool):
     """Skip the calling test unless this HDF5 has the command-line tool."""
     if not os.environ.get("H5LAZY_HDF5_BIN") or not (HDF5_BIN / tool).is_file():
+        where = os.environ.get("H5LAZY_HDF5_BIN") or "no tools directory"
         pytest.skip(f"HDF5 {os.environ.get('H5LAZY_HDF5_VERSION')} here has no {tool} "
-                    f"(not in {HDF5_BIN}; HDF5 2.x built from the crate hdf5-metno-src has no tools)")
+                    f"({where}; HDF5 2.x built from the crate hdf5-metno-src has no tools)")
 
 
 def run_tool(tool, *args, connector=True, env=None, cwd=None):
