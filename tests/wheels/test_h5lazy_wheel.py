@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import (A, CACHE, READER, STACKS, WHOLE, check_failure_explained, check_one_libhdf5,
-                      check_values, clean_env, make_venv, read_with, run_failing, skip_unless_line)
+from conftest import (A, C, CACHE, STACKS, check_failure_explained, check_one_libhdf5, check_values,
+                      clean_env, make_venv, read_with, run_failing, skip_unless_line)
 
 REPO = Path(__file__).resolve().parents[2]
 READERS = ["h5py", "netCDF4", "xarray-netcdf4", "xarray-h5netcdf"]
@@ -151,6 +151,5 @@ def test_module_uses_h5pys_libhdf5_beside_netcdf4s(venv, vds_dir):
                           capture_output=True, text=True, env=clean_env(), timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     value, lib = json.loads(proc.stdout)
-    from conftest import C
     np.testing.assert_array_equal(value, ((C - A) * 2)[::-2, 1])
     assert "/h5py.libs/libhdf5-" in lib
