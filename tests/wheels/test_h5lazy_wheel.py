@@ -74,7 +74,7 @@ def test_env_prints_the_two_exports(venv):
     env = exports(venv)
     assert env["HDF5_VOL_CONNECTOR"] == "h5lazy under_vol=0;under_info={}"
     plugin = Path(env["HDF5_PLUGIN_PATH"])
-    assert plugin == (venv / "lib").resolve() / plugin.relative_to((venv / "lib").resolve())
+    assert str(plugin).startswith(str((venv / "lib").resolve()) + "/")  # the installed package's
     assert (plugin / "libh5lazy_vol.so").is_file()
 
 
