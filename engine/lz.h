@@ -140,6 +140,47 @@ const char *lz_status_summary(lz_status s);
 
 typedef struct lz_source lz_source;
 
+/* A value of some element type t: `i` for the signed integers, `u` for bool
+ * and the unsigned integers, `f` for the floats (a float32 value widened,
+ * which is exact). */
+typedef union lz_value {
+    int64_t i;  /* int8 ... int64 */
+    uint64_t u; /* bool, uint8 ... uint64 */
+    double f;   /* float32, float64 */
+} lz_value;
+
+/* How the values a source stores become the values an expression sees:
+ * netCDF's and CF's conventions (missing values, valid ranges, packing),
+ * which netCDF4-python and xarray apply by default. The caller decides the
+ * rules from the dataset's attributes (the connector: vol/lzv_cf.c); the
+ * engine applies them where an operand is named, in this order:
+ *   1. the stored values are taken as type `as` (numpy's astype: for the
+ *      same-size integer of the other signedness, the same bits);
+ *   2. an element is missing when its value in `as` equals one of
+ *      missing[], is below valid_min or is above valid_max;
+ *   3. the value is converted to `dtype`, multiplied by scale_factor and
+ *      add_offset is added, each operation in `dtype` (the constants
+ *      converted to it first);
+ *   4. missing elements become NaN.
+ * raw(x) reads the stored values and skips all of it. `dtype` must be a
+ * float type when anything can be missing or the values are scaled;
+ * lz_graph_new refuses a decoding that breaks this or whose `as` is not the
+ * stored type or its same-size twin. */
+typedef struct lz_decode {
+    lz_dtype as;             /* the type the stored values stand for (step 1) */
+    lz_dtype dtype;          /* the type of the decoded values */
+    size_t nmissing;         /* entries of `missing` */
+    const lz_value *missing; /* values (of type `as`) that mean "missing"; borrowed */
+    bool has_valid_min;      /* whether valid_min applies */
+    lz_value valid_min;      /* of type `as`: values below it are missing */
+    bool has_valid_max;      /* whether valid_max applies */
+    lz_value valid_max;      /* of type `as`: values above it are missing */
+    bool has_scale_factor;   /* whether values are multiplied by scale_factor */
+    double scale_factor;     /* the multiplier (step 3) */
+    bool has_add_offset;     /* whether add_offset is added */
+    double add_offset;       /* the offset (step 3) */
+} lz_decode;
+
 typedef struct lz_source_ops {
     /* Read `box` (inside the source's shape, steps >= 1) into `buf` as a
      * dense C-order array of the source's dtype, in native byte order. On
@@ -160,6 +201,8 @@ struct lz_source {
     int64_t chunk[LZ_MAX_RANK]; /* storage chunk per axis; 0 = not chunked */
     bool filtered;              /* chunks are stored through filters: reading part of
                                  * one costs decoding all of it */
+    const lz_decode *decode;    /* what a bare operand name sees (NULL: the stored
+                                 * values); borrowed, outlives the graph */
 };
 
 /* An in-memory source over a caller's dense C-order array (tests, Python).
@@ -207,6 +250,14 @@ lz_status lz_graph_new(lz_ctx *ctx, const lz_expr *expr, const lz_source *const 
  * same lz_source pointer in several expressions is one operand, read once. */
 lz_status lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
                              const lz_source *const *const *sources, lz_graph **out);
+/* lz_graph_new_multi whose roots write their missing values (NaN) as
+ * fill_values[e] instead (NaN: left as NaN), as where(isnan(r), v, r);
+ * netCDF readers that want a number see v, with _FillValue saying so. A
+ * fill value other than NaN for a root of a type that is not a float is an
+ * error. */
+lz_status lz_graph_new_multi_fill(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
+                                  const lz_source *const *const *sources, const double *fill_values,
+                                  lz_graph **out);
 void lz_graph_free(lz_graph *graph);
 /* The results: one root per expression, in order. */
 int lz_graph_root_count(const lz_graph *graph);
@@ -247,6 +298,40 @@ size_t lz_graph_describe(const lz_graph *graph, int root, int style, const char 
 /* Forget the reduction results the graph keeps between evaluations (up to
  * the context's cache_bytes): call it whenever a source's data changes. */
 void lz_graph_cache_clear(lz_graph *graph);
+
+/* ---- where a result's axes come from (lz_origin.c) ---------------------------- */
+
+/* One source axis that an axis of a result runs along: index i of the
+ * result's axis is index start + step * i of the source's axis `axis`. */
+typedef struct lz_axis_origin {
+    size_t source;  /* which source (lz_graph_source) */
+    int axis;       /* which of its axes */
+    int64_t start;  /* source index of the result's index 0 */
+    int64_t step;   /* source indices per result index (negative: reversed; never 0) */
+} lz_axis_origin;
+
+/* The source axes that axis `axis` of root `root` runs along, through
+ * elementwise operations (inputs whose axis is broadcast from extent 1 do
+ * not count), views (slices, steps, reversals, transposes), the axes of a
+ * concatenation other than the joined one, and the kept axes of
+ * reductions. New axes, broadcast axes, joined axes and the kept extent-1
+ * axes of keepdims come from nowhere. Writes up to `max` distinct origins
+ * in the order of the inputs (left to right) and returns how many there
+ * are. */
+size_t lz_graph_axis_origins(const lz_graph *graph, int root, int axis, lz_axis_origin *out, size_t max);
+
+/* Whether root `root` is one reduction apart from elementwise operations
+ * with constants and views (mean(t, axis=0) * 86400, a nan-form with mdtol,
+ * a result with a fill value), or several alike (the same operation over
+ * the same axes of their inputs). On true: *op is numpy's name of the
+ * operation without "nan" ("mean", "max", "std", ...), *in_rank the rank
+ * of its input and reduced[k] whether input axis k is reduced. Elementwise
+ * conditions (where's first input) are not followed. */
+bool lz_graph_root_reduction(const lz_graph *graph, int root, const char **op, int *in_rank, bool *reduced);
+/* For such a root: the origins of axis `in_axis` of the (first) reduction's
+ * input, as lz_graph_axis_origins. 0 when the root is not a reduction. */
+size_t lz_graph_reduced_axis_origins(const lz_graph *graph, int root, int in_axis, lz_axis_origin *out,
+                                     size_t max);
 
 #ifdef __cplusplus
 }

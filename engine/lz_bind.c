@@ -11,6 +11,7 @@
 
 #include "lz_weak.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,15 @@ make_const(binder *b, const lz_ast *at, const lz_scalar *value, bool weak)
         n->weak = weak;
         n->value = *value;
     }
+    return n;
+}
+
+lz_node *
+lz_bind_const(binder *b, const lz_ast *at, const lz_scalar *value, bool weak, lz_dtype dtype)
+{
+    lz_node *n = make_const(b, at, value, weak);
+    if (n && !weak)
+        n->dtype = dtype;
     return n;
 }
 
@@ -639,6 +649,7 @@ static const struct {
     {"clip", bind_clip},
     {"astype", bind_astype},
     {"ds", NULL},
+    {"raw", lz_bind_raw},
     {"concat", lz_bind_concat},
     {"concatenate", lz_bind_concat},
     {"stack", lz_bind_stack},
@@ -744,13 +755,10 @@ lz_bind_node(binder *b, const lz_ast *a, lz_node **out)
     case LZ_AST_BOOL:
         return (*out = make_const(b, a, &a->value, true)) ? LZ_OK : LZ_ENOMEM;
     case LZ_AST_NAME:
-        *out = b->source_nodes[a->operand];
-        return LZ_OK;
+        return lz_bind_operand(b, a->operand, out);
     case LZ_AST_CALL:
-        if (a->operand >= 0) { /* ds(...) */
-            *out = b->source_nodes[a->operand];
-            return LZ_OK;
-        }
+        if (a->operand >= 0) /* ds(...) */
+            return lz_bind_operand(b, a->operand, out);
         return bind_call(b, a, out);
     case LZ_AST_UNARY:
     case LZ_AST_BINARY: {
@@ -786,13 +794,38 @@ lz_bind_node(binder *b, const lz_ast *a, lz_node **out)
 
 /* ---- expressions ------------------------------------------------------------------ */
 
+/* where(isnan(r), fill, r) in place of the root r: missing values written
+ * as a number, for readers that want one (define --fill-value). */
+static lz_status
+fill_missing(binder *b, double fill, lz_node **root)
+{
+    lz_node *r = *root;
+    if (lz_dtype_kind(r->dtype) != LZ_KIND_FLOAT)
+        return lz_ctx_fail(b->ctx, LZ_ETYPE, 0, 0,
+                           "a fill value for missing values needs a float result, and this one is %s",
+                           lz_dtype_name(r->dtype));
+    lz_ast at = {.line = r->line, .column = r->column};
+    lz_scalar v = {.kind = LZ_KIND_FLOAT};
+    v.v.f = fill;
+    lz_node *is_nan, *in[3] = {NULL, lz_bind_const(b, &at, &v, false, r->dtype), r};
+    if (!in[1])
+        return LZ_ENOMEM;
+    lz_status st = lz_bind_ufunc(b, &at, LZ_UF_ISNAN, &r, 1, LZ_T_EOF, &is_nan);
+    if (st)
+        return st;
+    in[0] = is_nan;
+    return lz_bind_ufunc(b, &at, LZ_UF_WHERE, in, 3, LZ_T_EOF, root);
+}
+
 lz_status
-lz_bind_expression(lz_graph *g, const lz_expr *expr, const lz_source *const *sources, lz_node **root)
+lz_bind_expression(lz_graph *g, const lz_expr *expr, const lz_source *const *sources, double fill,
+                   lz_node **root)
 {
     lz_ctx *ctx = g->ctx;
     binder b = {.ctx = ctx, .graph = g};
     size_t n = expr->noperands;
-    if (n && !(b.source_nodes = lz_arena_alloc(&g->arena, n * sizeof *b.source_nodes)))
+    if (n && (!(b.source_nodes = lz_arena_alloc(&g->arena, n * sizeof *b.source_nodes)) ||
+              !(b.decoded_nodes = lz_arena_alloc(&g->arena, n * sizeof *b.decoded_nodes))))
         return LZ_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const lz_operand *op = &expr->operands[i];
@@ -803,5 +836,7 @@ lz_bind_expression(lz_graph *g, const lz_expr *expr, const lz_source *const *sou
     lz_status st = lz_bind_node(&b, expr->root, root);
     if (st == LZ_OK && is_weak(*root)) /* a literal result takes its kind's default type */
         st = lz_bind_cast(&b, root, lz_dtype_of_kind(weak_kind(*root)));
+    if (st == LZ_OK && !isnan(fill))
+        st = fill_missing(&b, fill, root);
     return st;
 }

@@ -9,7 +9,9 @@
 typedef struct binder {
     lz_ctx *ctx;              /* errors */
     lz_graph *graph;          /* nodes go here */
-    lz_node **source_nodes;   /* per operand of the current expression */
+    lz_node **source_nodes;   /* per operand of the current expression: its stored values */
+    lz_node **decoded_nodes;  /* per operand: what its name means (the decoding of
+                                 lz_source.decode), made on first use; NULL until then */
 } binder;
 
 /* A call's arguments, checked against the function's signature. */
@@ -63,7 +65,17 @@ lz_status lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out);
 /* Indexing: x[...]. */
 lz_status lz_bind_index(binder *b, const lz_ast *a, lz_node **out);
 
+/* CF decoding and raw() (lz_bind_decode.c). */
+/* The node a bare name of operand `i` stands for: its SOURCE node, or the
+ * decoding of it its source asks for (made once per expression). */
+lz_status lz_bind_operand(binder *b, int i, lz_node **out);
+/* raw(x): the stored values of operand x, without decoding. */
+lz_status lz_bind_raw(binder *b, const lz_ast *call, lz_node **out);
+
 /* Node helpers shared by the binder files. */
+/* A constant: weak (a literal, typed by the operation using it) or of type
+ * `dtype` (ignored when weak); NULL on failure. */
+lz_node *lz_bind_const(binder *b, const lz_ast *at, const lz_scalar *value, bool weak, lz_dtype dtype);
 lz_node *lz_bind_view(binder *b, const lz_ast *at, lz_node *x, int rank, const int64_t *shape, const lz_view *view);
 bool lz_bind_same_shape(const lz_node *a, const lz_node *b);
 

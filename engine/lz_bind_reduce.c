@@ -9,9 +9,19 @@
  * keep the type; argmin and argmax give int64 (flat index over the reduced
  * axes, C order); count gives int64 (the elements that are not NaN —
  * xarray's and pandas' count; numpy has none); any and all give bool.
+ *
+ * mdtol= (the nan-forms of sum prod mean var std min max): biggus's
+ * tolerance of missing data. A result is missing (NaN) where the fraction
+ * of its inputs that are missing exceeds mdtol, and where all of them are
+ * (biggus: "mdtol=1 masks a result if and only if all its inputs are").
+ * It is built as where(greater((n - count) / n, mdtol) | (count == 0),
+ * nan, r) with count the same reduction's count of values: the engine
+ * computes reductions of one input over the same axes in one scan, so it
+ * costs no second pass. Without mdtol the nan-forms are numpy's.
  */
 #include "lz_bind.h"
 
+#include <math.h>
 #include <string.h>
 
 static const struct {
@@ -74,6 +84,87 @@ result_type(lz_reduce_op op, lz_dtype in)
     }
 }
 
+/* The REDUCE node of `r` over x. */
+static lz_node *
+reduce_node(binder *b, const lz_ast *call, lz_node *x, lz_reduction *r)
+{
+    lz_node *n = lz_node_new(b->graph, LZ_NODE_REDUCE, 1, call->line, call->column);
+    if (!n)
+        return NULL;
+    n->reduce = r;
+    n->in[0] = x;
+    n->dtype = result_type(r->op, x->dtype);
+    for (int k = 0; k < x->rank; k++) {
+        if (!r->axis[k])
+            n->shape[n->rank++] = x->shape[k];
+        else if (r->keepdims)
+            n->shape[n->rank++] = 1;
+    }
+    return n;
+}
+
+/* a <op> b for bound nodes. */
+static lz_status
+binary(binder *b, const lz_ast *at, lz_ufunc op, lz_node *x, lz_node *y, lz_node **out)
+{
+    lz_node *in[2] = {x, y};
+    return lz_bind_ufunc(b, at, op, in, 2, LZ_T_EOF, out);
+}
+
+/* A weak literal: an integer, or a float. */
+static lz_node *
+literal(binder *b, const lz_ast *at, bool is_float, int64_t i, double f)
+{
+    lz_scalar v = {.kind = is_float ? LZ_KIND_FLOAT : LZ_KIND_INT};
+    if (is_float)
+        v.v.f = f;
+    else
+        v.v.i = i;
+    return lz_bind_const(b, at, &v, true, LZ_BOOL);
+}
+
+/* mdtol=m on the result `red` of reduction r over x, which folds `n`
+ * elements into each result (see the file's header). Integer results hold
+ * no missing values and are left as they are. */
+static lz_status
+apply_mdtol(binder *b, const lz_ast *call, const lz_ast *arg, lz_node *x, const lz_reduction *r, int64_t n,
+            lz_node **red)
+{
+    lz_node *m;
+    lz_status st = lz_bind_node(b, arg, &m);
+    if (st)
+        return st;
+    double tol = NAN;
+    if (m->kind == LZ_NODE_CONST && m->rank == 0)
+        tol = m->value.kind == LZ_KIND_FLOAT ? m->value.v.f
+              : m->value.kind == LZ_KIND_BOOL ? m->value.v.b
+                                              : (double)m->value.v.i;
+    if (!(tol >= 0 && tol <= 1))
+        return lz_bind_fail(b, arg, LZ_EVALUE, "mdtol must be a number from 0 to 1");
+    if (lz_dtype_kind((*red)->dtype) != LZ_KIND_FLOAT)
+        return LZ_OK;
+    lz_reduction *rc = lz_arena_alloc(&b->graph->arena, sizeof *rc);
+    if (!rc)
+        return LZ_ENOMEM;
+    *rc = *r;
+    rc->op = LZ_RED_COUNT;
+    rc->skipna = false;
+    lz_node *count = reduce_node(b, call, x, rc), *lost, *frac, *over, *none, *missing;
+    lz_node *n1 = literal(b, call, false, n, 0), *n2 = literal(b, call, false, n, 0);
+    lz_node *zero = literal(b, call, false, 0, 0), *limit = literal(b, call, true, 0, tol);
+    lz_node *nan = literal(b, call, true, 0, NAN);
+    if (!count || !n1 || !n2 || !zero || !limit || !nan)
+        return LZ_ENOMEM;
+    if ((st = binary(b, call, LZ_UF_SUBTRACT, n1, count, &lost)) ||
+        (st = binary(b, call, LZ_UF_DIVIDE, lost, n2, &frac)) ||
+        (st = binary(b, call, LZ_UF_GREATER, frac, limit, &over)) ||
+        (st = binary(b, call, LZ_UF_EQUAL, count, zero, &none)) ||
+        (st = binary(b, call, LZ_UF_LOGICAL_OR, over, none, &missing)))
+        return st;
+    lz_node *in[3] = {missing, nan, *red};
+    return lz_bind_ufunc(b, call, LZ_UF_WHERE, in, 3, LZ_T_EOF, red);
+}
+
 lz_status
 lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
 {
@@ -83,12 +174,16 @@ lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
         return lz_bind_fail(b, call, LZ_EINTERNAL, "'%s' is not a reduction", call->text);
     bool arg = op == LZ_RED_ARGMIN || op == LZ_RED_ARGMAX;
     bool spread = op == LZ_RED_VAR || op == LZ_RED_STD;
-    static const char *const plain[] = {"axis", "keepdims", NULL};
-    static const char *const with_ddof[] = {"axis", "keepdims", "ddof", NULL};
+    bool tolerant = skipna && !arg; /* takes mdtol=, keyword only */
+    static const char *const keywords[2][2][5] = {
+        {{"axis", "keepdims", NULL}, {"axis", "keepdims", "mdtol", NULL}},
+        {{"axis", "keepdims", "ddof", NULL}, {"axis", "keepdims", "ddof", "mdtol", NULL}},
+    };
+    const int mdtol_kw = spread ? 3 : 2;
     call_args args;
     lz_node *x;
     lz_status st;
-    if ((st = lz_bind_collect(b, call, 1, spread ? 4 : 3, spread ? with_ddof : plain, &args)) ||
+    if ((st = lz_bind_collect(b, call, 1, spread ? 4 : 3, keywords[spread][tolerant], &args)) ||
         (st = lz_bind_node(b, args.pos[0], &x)))
         return st;
     if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
@@ -130,18 +225,12 @@ lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
                             arg ? "attempt to get %s of an empty sequence"
                                 : "zero-size array to reduction operation %s which has no identity",
                             arg ? reductions[op].name : (op == LZ_RED_MIN ? "minimum" : "maximum"));
-    lz_node *n = lz_node_new(b->graph, LZ_NODE_REDUCE, 1, call->line, call->column);
+    lz_node *n = reduce_node(b, call, x, r);
     if (!n)
         return LZ_ENOMEM;
-    n->reduce = r;
-    n->in[0] = x;
-    n->dtype = result_type(op, x->dtype);
-    for (int k = 0; k < x->rank; k++) {
-        if (!r->axis[k])
-            n->shape[n->rank++] = x->shape[k];
-        else if (r->keepdims)
-            n->shape[n->rank++] = 1;
-    }
+    if (tolerant && args.kw[mdtol_kw] &&
+        (st = apply_mdtol(b, call, args.kw[mdtol_kw], x, r, empty ? 0 : reduced, &n)))
+        return st;
     *out = n;
     return LZ_OK;
 }

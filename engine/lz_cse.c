@@ -32,6 +32,8 @@ same_scalar(const lz_scalar *a, const lz_scalar *b)
 static bool
 same_params(const lz_node *a, const lz_node *b)
 {
+    if (a->decodes != b->decodes) /* keep the decoding's top node, for plans */
+        return false;
     switch (a->kind) {
     case LZ_NODE_SOURCE:
         return a->source == b->source;

@@ -49,6 +49,10 @@ put_shape(text *t, const lz_node *n)
 static void
 put_label(text *t, const lz_graph *g, const lz_node *n, const char *const *labels)
 {
+    if (n->decodes) { /* an operand's CF decoding, one step (lz_bind_decode.c) */
+        put(t, "decode");
+        return;
+    }
     switch (n->kind) {
     case LZ_NODE_SOURCE:
         put(t, "%s", labels && labels[n->source] ? labels[n->source] : "operand");
@@ -134,7 +138,9 @@ put_tree(text *t, const lz_graph *g, const lz_node *n, const char *const *labels
     size_t plen = strlen(prefix);
     if (!root && plen + 8 < PREFIX_BYTES)
         strcpy(prefix + plen, last ? "    " : "│   ");
-    for (int i = 0; i < n->nin; i++)
+    if (n->decodes) /* the decoding's nodes are one step: only the operand below */
+        put_tree(t, g, n->decodes, labels, prefix, true, false, seen);
+    for (int i = 0; !n->decodes && i < n->nin; i++)
         put_tree(t, g, n->in[i], labels, prefix, i == n->nin - 1, false, seen);
     prefix[plen] = '\0';
 }
@@ -155,6 +161,11 @@ put_dot(text *t, const lz_graph *g, const lz_node *n, const char *const *labels,
         if (t->buf[i] == '"')
             t->buf[i] = '\'';
     put(t, "\"%s];\n", n->kind == LZ_NODE_SOURCE ? ", shape=box" : "");
+    if (n->decodes) { /* one step from the operand, as in the tree */
+        put_dot(t, g, n->decodes, labels, seen);
+        put(t, "  n%d -> n%d;\n", n->decodes->id, n->id);
+        return;
+    }
     for (int i = 0; i < n->nin; i++) {
         put_dot(t, g, n->in[i], labels, seen);
         put(t, "  n%d -> n%d;\n", n->in[i]->id, n->id);

@@ -6,6 +6,7 @@
 #include "lz_cache.h"
 #include "lz_vm.h"
 
+#include <math.h>
 #include <string.h>
 
 lz_status
@@ -58,8 +59,8 @@ lz_graph_source_node(lz_graph *g, const lz_source *src, int line, int column, co
 }
 
 lz_status
-lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
-                   const lz_source *const *const *sources, lz_graph **out)
+lz_graph_new_multi_fill(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
+                        const lz_source *const *const *sources, const double *fill_values, lz_graph **out)
 {
     if (nexprs == 0)
         return lz_ctx_fail(ctx, LZ_EVALUE, 0, 0, "a graph needs at least one expression");
@@ -72,7 +73,7 @@ lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
     if (!(g->roots = lz_calloc(ctx, nexprs, sizeof *g->roots)))
         st = LZ_ENOMEM;
     for (size_t e = 0; st == LZ_OK && e < nexprs; e++) {
-        st = lz_bind_expression(g, exprs[e], sources[e], &g->roots[e]);
+        st = lz_bind_expression(g, exprs[e], sources[e], fill_values ? fill_values[e] : NAN, &g->roots[e]);
         g->nroots = (int)e + 1;
     }
     if (st == LZ_OK)
@@ -88,9 +89,16 @@ lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
 }
 
 lz_status
+lz_graph_new_multi(lz_ctx *ctx, const lz_expr *const *exprs, size_t nexprs,
+                   const lz_source *const *const *sources, lz_graph **out)
+{
+    return lz_graph_new_multi_fill(ctx, exprs, nexprs, sources, NULL, out);
+}
+
+lz_status
 lz_graph_new(lz_ctx *ctx, const lz_expr *expr, const lz_source *const *sources, lz_graph **out)
 {
-    return lz_graph_new_multi(ctx, &expr, 1, &sources, out);
+    return lz_graph_new_multi_fill(ctx, &expr, 1, &sources, NULL, out);
 }
 
 void

@@ -75,6 +75,9 @@ struct lz_node {
     int line;                   /* where in the text the node comes from */
     int column;
     int id;                     /* 0..graph->nnodes-1, for per-node tables */
+    const lz_node *decodes;     /* the top node of an operand's CF decoding
+                                   (lz_bind_decode.c): the SOURCE node decoded, so
+                                   that plans show the decoding as one step; else NULL */
 };
 
 struct lz_program;
@@ -111,9 +114,10 @@ lz_node *lz_node_new(lz_graph *g, lz_node_kind kind, int nin, int line, int colu
  * source, across all the graph's expressions. */
 lz_status lz_graph_source_node(lz_graph *g, const lz_source *src, int line, int column, const char *label,
                                lz_node **out);
-/* Bind one expression into a root (lz_bind.c). */
+/* Bind one expression into a root (lz_bind.c); a fill value other than
+ * NaN replaces the root r by where(isnan(r), fill, r). */
 lz_status lz_bind_expression(lz_graph *g, const struct lz_expr *expr, const lz_source *const *sources,
-                             lz_node **root);
+                             double fill, lz_node **root);
 
 /* Merge equal subexpressions across the graph's roots (lz_cse.c). */
 lz_status lz_graph_merge_common(lz_graph *g);

@@ -58,5 +58,6 @@ void register_shape_suite(void);
 void register_reduce_suite(void);
 void register_reduce_typed_suite(void);
 void register_describe_suite(void);
+void register_decode_suite(void);
 
 #endif

@@ -161,6 +161,7 @@ static const cunit_suite suites[] = {
     CUNIT_SUITE("reduce", register_reduce_suite),
     CUNIT_SUITE("reduce_typed", register_reduce_typed_suite),
     CUNIT_SUITE("describe", register_describe_suite),
+    CUNIT_SUITE("decode", register_decode_suite),
     CUNIT_SUITE("failure", register_failure_suite),
 };
 
