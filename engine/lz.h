@@ -133,6 +133,7 @@ lz_status lz_ctx_fail(lz_ctx *ctx, lz_status code, int line, int column, const c
 
 const char *lz_dtype_name(lz_dtype t);   /* "float32"; "?" when out of range */
 size_t lz_dtype_size(lz_dtype t);        /* bytes per element */
+char lz_dtype_kind_code(lz_dtype t);     /* numpy's dtype.kind: 'b', 'i', 'u' or 'f'; '?' when out of range */
 int lz_dtype_from_name(const char *name, lz_dtype *out); /* 0 on success */
 const char *lz_status_summary(lz_status s);
 

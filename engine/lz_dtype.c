@@ -28,6 +28,12 @@ lz_dtype_name(lz_dtype t)
     return (unsigned)t < LZ_DTYPE_COUNT ? dtypes[t].name : "?";
 }
 
+char
+lz_dtype_kind_code(lz_dtype t)
+{
+    return (unsigned)t < LZ_DTYPE_COUNT ? dtypes[t].kind : '?';
+}
+
 size_t
 lz_dtype_size(lz_dtype t)
 {

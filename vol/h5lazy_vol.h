@@ -32,7 +32,12 @@
 #define H5LAZY_ATTR_EXPRESSION "h5lazy_expression" /* string: the expression text */
 #define H5LAZY_ATTR_CHUNKS "h5lazy_chunks"         /* int64[rank]: evaluation chunk */
 #define H5LAZY_ATTR_CREATED_BY "h5lazy_created_by" /* string: "h5lazy 0.1.0" */
-#define H5LAZY_FORMAT_VERSION 1
+/* Format versions: 1, operands read as stored; 2 (issue 15), operands
+ * CF-decoded where the expression names them (raw(x) reads them as
+ * stored), and a float result whose _FillValue is a number writes its
+ * missing values as that number. Format 1 definitions are still read as
+ * they were written. */
+#define H5LAZY_FORMAT_VERSION 2
 /* The external "raw data file" of every placeholder: a path in a directory
  * that does not exist, so reading without the connector fails loudly
  * ("unable to open external raw data file") instead of returning fill
@@ -52,6 +57,29 @@ typedef struct h5lazy_diagnostic_t {
     char message[400]; /* the cause, also pushed on the HDF5 error stack */
 } h5lazy_diagnostic_t;
 
+/* What define --attr sets: an attribute of the new dataset. */
+typedef enum h5lazy_attr_kind_t {
+    H5LAZY_ATTR_TEXT,  /* a string, written as netCDF writes text */
+    H5LAZY_ATTR_INT,   /* an int64 */
+    H5LAZY_ATTR_FLOAT, /* a float64 */
+} h5lazy_attr_kind_t;
+
+typedef struct h5lazy_attr_t {
+    const char *name;  /* IN: the attribute's name */
+    int kind;          /* IN: an h5lazy_attr_kind_t */
+    const char *text;  /* IN: TEXT: the value (UTF-8) */
+    long long integer; /* IN: INT: the value */
+    double number;     /* IN: FLOAT: the value */
+} h5lazy_attr_t;
+
+/* What define --dim names: the dimension of one axis of the new dataset. */
+typedef struct h5lazy_dim_t {
+    int axis;          /* IN: the axis (negative: from the end) */
+    const char *name;  /* IN: a 1-D dataset of that extent next to the new one (made a
+                          dimension scale), or the name of a dimension without
+                          coordinates to create there */
+} h5lazy_dim_t;
+
 typedef struct h5lazy_define_args_t {
     const char *name;             /* IN: path of the new dataset (groups created as needed) */
     const char *expression;       /* IN: the expression */
@@ -62,6 +90,20 @@ typedef struct h5lazy_define_args_t {
     char dtype[16];               /* OUT: element type of the result, e.g. "float32" */
     int rank;                     /* OUT: rank of the result */
     hsize_t dims[H5S_MAX_RANK];   /* OUT: shape of the result */
+    /* Appended in stored format 2 (issue 15): how the result is presented to
+     * netCDF and CF readers. By default a float result gets _FillValue NaN,
+     * each axis the dimension scale of the operand axis it comes from (a
+     * sliced one a coordinate derived the same way), and a reduction over
+     * named dimensions cell_methods. */
+    int fill;                     /* IN: write missing values (NaN) as fill_value, which becomes
+                                     the _FillValue (a float result only) */
+    double fill_value;            /* IN: with fill */
+    int nattrs;                   /* IN: entries in attrs */
+    const h5lazy_attr_t *attrs;   /* IN: attributes to set (later ones win) */
+    const char *attrs_from;       /* IN: an operand (as written: "t", "/obs/t", "f.h5:/t") whose
+                                     descriptive attributes are copied, or NULL */
+    int ndims;                    /* IN: entries in dim_names */
+    const h5lazy_dim_t *dim_names; /* IN: dimensions named for axes */
 } h5lazy_define_args_t;
 
 /* Inspect (and read) a virtual dataset of the file, or an expression over
@@ -95,7 +137,9 @@ typedef struct h5lazy_inspect_args_t {
     const hsize_t *start, *stride, *count;
     void *buf;
     /* DESCRIBE */
-    int dot;                      /* IN: Graphviz DOT instead of the text */
+    int dot;                      /* IN: 0 the text of h5lazy show, 1 Graphviz DOT instead, 2
+                                     the operands, one line each: label, stored type, type
+                                     the expression sees, how it is decoded (tab-separated) */
     char *text;                   /* OUT: free with H5free_memory */
 } h5lazy_inspect_args_t;
 

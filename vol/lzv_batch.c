@@ -25,7 +25,9 @@ shared_source(lzv_vdset *const *vds, size_t e, size_t i)
     for (size_t d = 0; d <= e; d++)
         for (size_t j = 0; j < vds[d]->binding.nops && (d < e || j < i); j++) {
             const lzv_operand *p = &vds[d]->binding.ops[j];
-            if (p->fileno == o->fileno && !memcmp(&p->token, &o->token, sizeof o->token))
+            /* ... and decoded alike (a stored format 1 definition reads it as stored) */
+            if (p->fileno == o->fileno && !memcmp(&p->token, &o->token, sizeof o->token) &&
+                !p->source.decode == !o->source.decode)
                 return &p->source;
         }
     return &o->source;
@@ -55,7 +57,8 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
 {
     lzv_batch *g = calloc(1, sizeof *g);
     const lz_expr **exprs = calloc(n, sizeof *exprs);
-    if (!g || !exprs || !(g->vds = calloc(n, sizeof *g->vds)) || !(g->srcs = calloc(n, sizeof *g->srcs)) ||
+    double *fills = calloc(n, sizeof *fills);
+    if (!g || !exprs || !fills || !(g->vds = calloc(n, sizeof *g->vds)) || !(g->srcs = calloc(n, sizeof *g->srcs)) ||
         !(g->bufs = calloc(n, sizeof *g->bufs)))
         goto oom;
     g->n = n;
@@ -63,6 +66,7 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
         lzv_vdset *vd = dsets[e]->vdset;
         g->vds[e] = vd;
         exprs[e] = vd->binding.expr;
+        fills[e] = vd->fill;
         size_t nops = vd->binding.nops;
         if (!(g->bufs[e] = malloc((size_t)max_elems * lz_dtype_size(vd->dtype))) ||
             !(g->srcs[e] = calloc(nops ? nops : 1, sizeof *g->srcs[e])))
@@ -74,17 +78,20 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
      * the readers leave to the engine). */
     if (!(g->ctx = lz_ctx_new(lz_ctx_config(g->vds[0]->binding.ctx))))
         goto oom;
-    if (lz_graph_new_multi(g->ctx, exprs, n, (const lz_source *const *const *)g->srcs, &g->graph) != LZ_OK) {
+    if (lz_graph_new_multi_fill(g->ctx, exprs, n, (const lz_source *const *const *)g->srcs, fills, &g->graph) !=
+        LZ_OK) {
         LZV_ERROR(lz_ctx_error(g->ctx)->code, "cannot read '%s' and %zu more virtual datasets together: %s",
                   lzv_vdset_name(g->vds[0]), n - 1, lz_ctx_error(g->ctx)->message);
         goto fail;
     }
     free(exprs);
+    free(fills);
     return g;
 oom:
     LZV_ERROR(LZ_ENOMEM, "out of memory reading %zu virtual datasets together", n);
 fail:
     free(exprs);
+    free(fills);
     lzv_batch_free(g);
     return NULL;
 }

@@ -21,7 +21,7 @@ lzv_data_changed(void)
 }
 
 herr_t
-lzv_binding_open(lzv_binding *b, const char *name, const char *expression, const lz_config *cfg,
+lzv_binding_open(lzv_binding *b, const char *name, const char *expression, const lz_config *cfg, double fill,
                  lzv_place *place, const lzv_chain *chain, hid_t dxpl_id)
 {
     memset(b, 0, sizeof *b);
@@ -60,7 +60,9 @@ lzv_binding_open(lzv_binding *b, const char *name, const char *expression, const
     const lz_source *srcs[b->nops ? b->nops : 1];
     for (size_t i = 0; i < b->nops; i++)
         srcs[i] = &b->ops[i].source;
-    return lz_graph_new(b->ctx, b->expr, srcs, &b->graph) == LZ_OK ? 0 : -1;
+    const lz_expr *expr = b->expr;
+    const lz_source *const *sources = srcs;
+    return lz_graph_new_multi_fill(b->ctx, &expr, 1, &sources, &fill, &b->graph) == LZ_OK ? 0 : -1;
 }
 
 void

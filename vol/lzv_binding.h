@@ -29,12 +29,13 @@ typedef struct lzv_binding {
  * which the binding takes over whatever happens. `chain` lists the
  * virtual datasets that use this one as an operand (NULL: it is read or
  * defined itself); the binding heads it. `cfg` configures the engine (NULL:
- * defaults). Returns 0, or -1 with the engine's error on b->ctx (b->ctx is
+ * defaults). `fill` (NaN: none) is the number missing values of the
+ * result are written as (its _FillValue). Returns 0, or -1 with the engine's error on b->ctx (b->ctx is
  * NULL only when memory is short; then an error is pushed) and HDF5's
  * account of a failing operand open on the current stack. Always call
  * lzv_binding_close, after success and failure alike. */
 herr_t lzv_binding_open(lzv_binding *b, const char *name, const char *expression, const lz_config *cfg,
-                        lzv_place *place, const lzv_chain *chain, hid_t dxpl_id);
+                        double fill, lzv_place *place, const lzv_chain *chain, hid_t dxpl_id);
 /* Release everything; the HDF5 error stack is left as it was. */
 void lzv_binding_close(lzv_binding *b, hid_t dxpl_id);
 /* Evaluate `box` of the bound graph into out (lz_graph_eval), with x

@@ -9,9 +9,11 @@
 
 #include "lzv_binding.h"
 #include "lzv_callbacks.h"
+#include "lzv_cf.h"
 #include "lzv_format.h"
 #include "lzv_vdset_int.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +89,7 @@ open_expression(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id, session 
     lzv_place place;
     if (lzv_place_in_file(file->under_object, file->under_vol_id, "/expression", file->access, dxpl_id, &place) < 0)
         return -1;
-    if (lzv_binding_open(&s->own, "/expression", a->expression, &cfg, &place, NULL, dxpl_id) < 0) {
+    if (lzv_binding_open(&s->own, "/expression", a->expression, &cfg, NAN, &place, NULL, dxpl_id) < 0) {
         lz_ctx *ctx = s->own.ctx;
         if (ctx && lz_ctx_error(ctx)->code != LZ_OK) {
             const lz_error *e = lz_ctx_error(ctx);
@@ -239,6 +241,18 @@ source_labels(const session *s)
     return labels;
 }
 
+/* The operands, one line each (DESCRIBE with dot = 2). */
+static void
+put_operands(out *o, const session *s)
+{
+    for (size_t i = 0; i < s->b->nops; i++) {
+        const lzv_operand *op = &s->b->ops[i];
+        const lz_decode *d = op->source.decode;
+        put(o, "%s\t%s\t%s\t%s\n", op->label, lz_dtype_name(op->source.dtype),
+            lz_dtype_name(d ? d->dtype : op->source.dtype), op->cf ? op->cf->summary : "stored values");
+    }
+}
+
 static herr_t
 do_describe(h5lazy_inspect_args_t *a)
 {
@@ -252,7 +266,9 @@ do_describe(h5lazy_inspect_args_t *a)
     char *graph_text = labels ? malloc(need + 1) : NULL;
     if (graph_text)
         lz_graph_describe(g, 0, a->dot ? 1 : 0, labels, graph_text, need + 1);
-    if (!graph_text) {
+    if (a->dot == 2) {
+        put_operands(&o, s);
+    } else if (!graph_text) {
         o.failed = true;
     } else if (a->dot) {
         put(&o, "%s", graph_text);
@@ -289,7 +305,7 @@ do_describe(h5lazy_inspect_args_t *a)
             } else {
                 put(&o, ", contiguous");
             }
-            put(&o, "\n");
+            put(&o, "\n      %s\n", ops[i].cf ? ops[i].cf->summary : "stored values");
         }
         /* What a first read of the first evaluation chunk costs. */
         size_t nsrc = lz_graph_source_count(g);

@@ -2,6 +2,7 @@
  * connector (see lzv_operand.h for the resolution rules). */
 #include "lzv_operand.h"
 
+#include "lzv_cf.h"
 #include "lzv_format.h"
 #include "lzv_vdset_int.h"
 
@@ -82,6 +83,7 @@ place_finish(lzv_place *place, void *under_loc, H5I_type_t loc_type, hid_t under
 {
     place->under_loc = under_loc;
     place->loc_type = loc_type;
+    place->cf_decode = true;
     place->under_vol_id = under_vol_id;
     place->access = access;
     place->fapl_id = access->operand_fapl;
@@ -440,6 +442,21 @@ open_operand_file(const lzv_place *place, const char *name)
     return id;
 }
 
+/* The operand's CF decoding, which the engine applies where the
+ * expression names it; errors go to ctx. */
+static lz_status
+attach_decoding(const lzv_place *place, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx, lzv_operand *o)
+{
+    void *dset = o->nested ? o->nested->under_object : o->under_dset;
+    o->cf = lzv_cf_open(dset, o->under_vol_id, dxpl_id, o->source.dtype, place->cf_decode, o->label, ctx, op->line,
+                        op->column);
+    if (!o->cf)
+        return lz_ctx_error(ctx)->code;
+    if (o->cf->active)
+        o->source.decode = &o->cf->decode;
+    return LZ_OK;
+}
+
 /* Open operand `op` into `o`; errors go to ctx. */
 static lz_status
 open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid_t dxpl_id, lz_ctx *ctx,
@@ -510,6 +527,8 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
         o->source.impl = o;
         st = describe(o, op, dxpl_id, ctx);
     }
+    if (st == LZ_OK)
+        st = attach_decoding(place, op, dxpl_id, ctx, o);
 done:
     free(path);
     free(opened);
@@ -554,6 +573,7 @@ lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id)
             H5Fclose(o->file_id);
         if (o->mem_type >= 0)
             H5Tclose(o->mem_type);
+        lzv_cf_free(o->cf);
         free(o->label);
     }
     lzv_stack_restore(saved);

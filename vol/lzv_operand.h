@@ -50,6 +50,8 @@ typedef struct lzv_place {
     hid_t fapl_id;        /* access properties for operand files (borrowed) */
     lzv_access *access;   /* for operands that are virtual datasets themselves (borrowed) */
     const lzv_chain *chain; /* the virtual dataset being bound and those using it */
+    bool cf_decode;       /* whether operands are CF-decoded (lzv_cf.h): true, except for
+                             definitions of stored format 1, which predate decoding */
 } lzv_place;
 
 /* One opened operand. */
@@ -63,6 +65,8 @@ typedef struct lzv_operand {
     char *label;          /* "path" or "file:path", for messages */
     unsigned long fileno; /* identity of the dataset, so that virtual datasets */
     H5O_token_t token;    /*   read together share an operand (lzv_read.c) */
+    struct lzv_cf *cf;    /* its CF decoding and what show says of it (owned; NULL until
+                             opened); source.decode points into it when it applies */
 } lzv_operand;
 
 /* The state of one read, which the engine hands to every operand read of

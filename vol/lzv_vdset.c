@@ -11,8 +11,10 @@
  */
 #include "lzv_vdset_int.h"
 
+#include "lzv_attrs.h"
 #include "lzv_format.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,30 @@ set_broken(lzv_vdset *vd, const char *fmt, ...)
     vd->broken = strdup(buf);
 }
 
+/* The number missing values are written as: the placeholder's _FillValue
+ * when it is one number and the type a float type (define --fill-value
+ * writes both), else NaN. Definitions of stored format 1 predate it. */
+static double
+fill_of(lzv_obj *dset, hid_t dxpl_id, const lzv_vdset *vd)
+{
+    if (vd->format < 2 || lz_dtype_kind_code(vd->dtype) != 'f')
+        return NAN;
+    lzv_attr_value v;
+    int got;
+    H5E_BEGIN_TRY { got = lzv_attrs_read(dset->under_object, H5I_DATASET, dset->under_vol_id, "_FillValue", dxpl_id, &v); }
+    H5E_END_TRY
+    if (got < 0)
+        H5Eclear2(H5E_DEFAULT);
+    double fill = NAN;
+    if (got > 0 && v.kind == LZV_ATTR_NUMBERS && v.n == 1)
+        fill = lz_dtype_kind_code(v.dtype) == 'f'   ? v.values[0].f
+               : lz_dtype_kind_code(v.dtype) == 'i' ? (double)v.values[0].i
+                                                    : (double)v.values[0].u;
+    if (got > 0)
+        lzv_attrs_value_destroy(&v);
+    return fill;
+}
+
 /* Load the definition and the placeholder's shape and type. */
 static herr_t
 load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
@@ -71,6 +97,7 @@ load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
     }
     vd->expression = def.expression;
     def.expression = NULL;
+    vd->format = def.format;
     if (def.format > H5LAZY_FORMAT_VERSION)
         set_broken(vd,
                    "'%s' was defined with h5lazy stored format %d; this h5lazy reads format %d. "
@@ -111,6 +138,7 @@ load(lzv_obj *dset, hid_t dxpl_id, lzv_vdset *vd)
         }
         if (!hinted || !lzv_chunks_valid(vd->rank, vd->dims, lz_dtype_size(vd->dtype), vd->chunks, why, sizeof why))
             lzv_default_chunks(vd->rank, vd->dims, vd->dtype, vd->chunks);
+        vd->fill = fill_of(dset, dxpl_id, vd);
     }
     return ret;
 }
@@ -236,7 +264,8 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     lzv_place place;
     if (lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dset->access, dxpl_id, &place) < 0)
         return -1;
-    if (lzv_binding_open(&vd->binding, vd->name, vd->expression, &cfg, &place, chain, dxpl_id) < 0)
+    place.cf_decode = vd->format >= 2;
+    if (lzv_binding_open(&vd->binding, vd->name, vd->expression, &cfg, vd->fill, &place, chain, dxpl_id) < 0)
         return bind_failed(vd, dxpl_id);
     /* The placeholder says what readers were promised: the expression over
      * today's operands must still give exactly that. */

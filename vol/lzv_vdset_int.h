@@ -14,6 +14,9 @@ struct lzv_vdset {
     hsize_t dims[H5S_MAX_RANK];   /* placeholder shape */
     hsize_t chunks[H5S_MAX_RANK]; /* evaluation chunk presented to readers */
     lz_dtype dtype;               /* element type */
+    int format;                   /* h5lazy_format: 1 reads operands as stored, 2 decodes them */
+    double fill;                  /* what missing values are written as: its _FillValue when
+                                     a number (format 2, float types), else NaN */
     hid_t native_type;            /* memory type of engine output (owned) */
     lzv_binding binding;          /* made on the first read (lzv_vdset_bind), kept until
                                      close; binding.graph is NULL until then */

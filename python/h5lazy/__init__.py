@@ -67,8 +67,8 @@ _set_up_environment()
 # before netCDF4 alone must not bring h5py's libhdf5 into the process.
 import numpy as np  # noqa: E402
 
-__all__ = ["Error", "Definition", "CheckResult", "define", "show", "check", "evaluate", "save",
-           "open_file", "libhdf5_path", "environment", "PLUGIN_DIR"]
+__all__ = ["Error", "Definition", "CheckResult", "Operand", "define", "show", "check", "evaluate", "save",
+           "operands", "open_file", "libhdf5_path", "environment", "PLUGIN_DIR"]
 
 OP_DEFINE = b"h5lazy.define"   # H5LAZY_OP_DEFINE
 OP_INSPECT = b"h5lazy.inspect"  # H5LAZY_OP_INSPECT
@@ -76,6 +76,8 @@ H5S_MAX_RANK = 32
 H5VL_SUBCLS_FILE = 6           # H5VL_subclass_t (H5VLpublic.h)
 H5E_WALK_UPWARD = 0
 INSPECT_OPEN, INSPECT_READ, INSPECT_DESCRIBE, INSPECT_CLOSE = range(4)
+DESCRIBE_TEXT, DESCRIBE_DOT, DESCRIBE_OPERANDS = range(3)  # h5lazy_inspect_args_t.dot
+ATTR_TEXT, ATTR_INT, ATTR_FLOAT = range(3)                 # h5lazy_attr_kind_t
 # What one READ of evaluate() asks for at most (the command's pieces).
 PIECE_BYTES = 16 << 20
 
@@ -95,6 +97,21 @@ class Diagnostic(ctypes.Structure):
                 ("message", ctypes.c_char * 400)]
 
 
+class AttrArg(ctypes.Structure):
+    """h5lazy_attr_t: one attribute define sets."""
+    _fields_ = [("name", ctypes.c_char_p),
+                ("kind", ctypes.c_int),
+                ("text", ctypes.c_char_p),
+                ("integer", ctypes.c_longlong),
+                ("number", ctypes.c_double)]
+
+
+class DimArg(ctypes.Structure):
+    """h5lazy_dim_t: the dimension define names for an axis."""
+    _fields_ = [("axis", ctypes.c_int),
+                ("name", ctypes.c_char_p)]
+
+
 class DefineArgs(ctypes.Structure):
     """h5lazy_define_args_t."""
     _fields_ = [("name", ctypes.c_char_p),
@@ -105,7 +122,14 @@ class DefineArgs(ctypes.Structure):
                 ("diag", ctypes.POINTER(Diagnostic)),
                 ("dtype", ctypes.c_char * 16),
                 ("rank", ctypes.c_int),
-                ("dims", hsize_t * H5S_MAX_RANK)]
+                ("dims", hsize_t * H5S_MAX_RANK),
+                ("fill", ctypes.c_int),
+                ("fill_value", ctypes.c_double),
+                ("nattrs", ctypes.c_int),
+                ("attrs", ctypes.POINTER(AttrArg)),
+                ("attrs_from", ctypes.c_char_p),
+                ("ndims", ctypes.c_int),
+                ("dim_names", ctypes.POINTER(DimArg))]
 
 
 class InspectArgs(ctypes.Structure):
@@ -153,6 +177,11 @@ WALK_CALLBACK = ctypes.CFUNCTYPE(herr_t, ctypes.c_uint, ctypes.POINTER(ErrorReco
 
 Definition = namedtuple("Definition", "name dtype shape")
 Definition.__doc__ = "What define() made: the dataset's path, numpy dtype and shape."
+
+Operand = namedtuple("Operand", "name stored_dtype dtype decoding")
+Operand.__doc__ = ("One operand of a virtual dataset or expression, as operands() finds it: its "
+                   "name as h5lazy show writes it, the numpy dtype it stores, the dtype the "
+                   "expression sees (after CF decoding), and which decoding applies, in words.")
 
 CheckResult = namedtuple("CheckResult", "name ok message")
 CheckResult.__doc__ = ("One virtual dataset as check() found it: its path, whether it "
@@ -406,10 +435,10 @@ class _Session:
     def shape(self):
         return _shape(self.args.rank, self.args.dims)
 
-    def describe(self, dot=False):
-        """DESCRIBE: the text (or DOT) of the session."""
+    def describe(self, style=DESCRIBE_TEXT):
+        """DESCRIBE: the text, DOT or operand lines of the session."""
         self.args.action = INSPECT_DESCRIBE
-        self.args.dot = 1 if dot else 0
+        self.args.dot = style
         errors = _call(self.fid, OP_INSPECT, self.args, "cannot describe")
         if errors:
             raise Error(errors)
@@ -450,22 +479,73 @@ def _dataset_names(fid_obj):
 # The API
 
 
-def define(where, name, expression, chunks=None, overwrite=False):
+def _attr_args(attrs):
+    """define()'s `attrs` mapping as h5lazy_attr_t entries (the array keeps
+    the bytes its fields point to alive, as ctypes does)."""
+    items = list(attrs.items()) if attrs else []
+    arr = (AttrArg * max(len(items), 1))()
+    for i, (key, value) in enumerate(items):
+        if not isinstance(key, str):
+            raise TypeError(f"attribute names must be str, got {key!r}")
+        arr[i].name = key.encode()
+        if isinstance(value, str):
+            arr[i].kind, arr[i].text = ATTR_TEXT, value.encode()
+        elif isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"attribute {key!r}: a bool is neither a number nor text in netCDF")
+        elif isinstance(value, (int, np.integer)):
+            if not -2**63 <= int(value) < 2**63:
+                raise OverflowError(f"attribute {key!r}: {value} does not fit in int64")
+            arr[i].kind, arr[i].integer = ATTR_INT, int(value)
+        elif isinstance(value, (float, np.floating)):
+            arr[i].kind, arr[i].number = ATTR_FLOAT, float(value)
+        else:
+            raise TypeError(f"attribute {key!r}: values must be str, int or float, got "
+                            f"{type(value).__name__}")
+    return arr, len(items)
+
+
+def _dim_args(dims):
+    """define()'s `dims` ({axis: name} or [(axis, name), ...]) as h5lazy_dim_t."""
+    items = list(dims.items()) if isinstance(dims, dict) else list(dims or [])
+    arr = (DimArg * max(len(items), 1))()
+    for i, (axis, dim) in enumerate(items):
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not isinstance(dim, str):
+            raise TypeError(f"dims entries are axis: name (int: str), got {axis!r}: {dim!r}")
+        arr[i].axis, arr[i].name = int(axis), dim.encode()
+    return arr, len(items)
+
+
+def define(where, name, expression, chunks=None, overwrite=False, fill_value=None, attrs=None,
+           attrs_from=None, dims=None):
     """Define the virtual dataset `name` (relative to the h5py File or Group
     `where`; groups created as needed) as `expression`, as `h5lazy define`
     does. `chunks`: the evaluation chunk per axis (default: that of an
     operand with the result's shape, else ~1 MiB blocks). `overwrite`
     replaces an existing virtual dataset (stored data is never replaced).
+
+    For netCDF and CF readers (h5lazy define's options of the same names):
+    `fill_value` writes missing values as that number and makes it the
+    _FillValue (default: NaN, for float results); `attrs` ({name: str, int
+    or float}) sets attributes; `attrs_from` names an operand whose
+    descriptive attributes are copied; `dims` ({axis: name}) names the
+    dimension of axes, e.g. new ones made by stack.
     Returns a Definition(name, dtype, shape); raises Error."""
     fid = _file_id(where)
     base = "" if name.startswith("/") or where.name in (None, "/") else where.name
     path = f"{base}/{name.lstrip('/')}"
     chunk_list = [int(c) for c in chunks] if chunks is not None else []
     c_chunks = (hsize_t * max(len(chunk_list), 1))(*chunk_list)
+    c_attrs, nattrs = _attr_args(attrs)
+    c_dims, ndims = _dim_args(dims)
     diag = Diagnostic()
     args = DefineArgs(name=path.encode(), expression=expression.encode(), nchunks=len(chunk_list),
                       chunks=ctypes.cast(c_chunks, ctypes.POINTER(hsize_t)),
-                      overwrite=1 if overwrite else 0, diag=ctypes.pointer(diag))
+                      overwrite=1 if overwrite else 0, diag=ctypes.pointer(diag),
+                      fill=0 if fill_value is None else 1,
+                      fill_value=0.0 if fill_value is None else float(fill_value),
+                      nattrs=nattrs, attrs=ctypes.cast(c_attrs, ctypes.POINTER(AttrArg)),
+                      attrs_from=None if attrs_from is None else attrs_from.encode(),
+                      ndims=ndims, dim_names=ctypes.cast(c_dims, ctypes.POINTER(DimArg)))
     with _phil():
         _require_connector(fid)
         errors = _call(fid, OP_DEFINE, args, f"cannot define '{path}'")
@@ -494,7 +574,7 @@ def show(file, name=None, dot=False):
                         if name is not None:
                             raise Error([f"'{n}' is a stored dataset, not a virtual one"])
                         continue
-                    texts.append(s.describe(dot=dot))
+                    texts.append(s.describe(DESCRIBE_DOT if dot else DESCRIBE_TEXT))
             except Error as e:
                 if name is not None:
                     raise
@@ -525,6 +605,28 @@ def check(file):
             except Error as e:
                 results.append(CheckResult(n, False, "\n".join(e.messages)))
     return results
+
+
+def operands(file, name=None, expression=None):
+    """The operands of the virtual dataset `name` (or of `expression` over
+    the file's datasets, operands from the root group), in order of first
+    use: Operand(name, stored_dtype, dtype, decoding) each, saying which CF
+    decoding applies (the text h5lazy show prints under each operand).
+    Raises Error, as show() does."""
+    if (name is None) == (expression is None):
+        raise TypeError("operands() wants a dataset name or an expression (one of them)")
+    fid = _file_id(file)
+    with _phil():
+        _require_connector(fid)
+        with _Session(fid, name=name, expression=expression) as s:
+            if not s.is_virtual:
+                raise Error([f"'{name}' is a stored dataset, not a virtual one"])
+            text = s.describe(DESCRIBE_OPERANDS)
+    result = []
+    for line in text.splitlines():
+        label, stored, seen, decoding = line.rsplit("\t", 3)
+        result.append(Operand(label, np.dtype(stored), np.dtype(seen), decoding))
+    return result
 
 
 def _index_text(selection):

@@ -88,10 +88,11 @@ def signal_name(returncode):
 # placeholders by hand
 
 
-def placeholder(parent, name, shape, dtype, expression, fmt=1, chunks="shape", created_by="h5lazy 0.1.0",
-                external=PLACEHOLDER_FILE, maxshape=None):
+def placeholder(parent, name, shape, dtype, expression, fmt=2, chunks="shape", created_by="h5lazy 0.1.0",
+                external=PLACEHOLDER_FILE, maxshape=None, fill="nan"):
     """Create a placeholder dataset `name` in h5py group `parent` the way
-    h5lazy define writes one. expression/fmt/chunks None leave that
+    h5lazy define writes one (stored format 2: a float result also carries
+    _FillValue, NaN by default). expression/fmt/chunks/fill None leave that
     attribute out; chunks "shape" writes the shape (define's choice for
     small results); any value is written as given (int64 unless it is
     already a numpy array)."""
@@ -121,6 +122,8 @@ def placeholder(parent, name, shape, dtype, expression, fmt=1, chunks="shape", c
     if chunks is not None:
         value = chunks if isinstance(chunks, np.ndarray) else np.asarray(chunks, dtype=np.int64)
         ds.attrs.create("h5lazy_chunks", value)
+    if fill is not None and np.dtype(dtype).kind == "f":
+        ds.attrs.create("_FillValue", np.array([float(fill)], dtype=dtype))
     return ds
 
 

@@ -113,12 +113,13 @@ CASES = [
     c("chunks_2_63_unsigned", "placeholder(f, 'v', (3, 4), 'f8', 'a', chunks=np.array([2**63, 1], np.uint64))",
       value=A, chunks=[3, 1]),
     # --- h5lazy_format ------------------------------------------------------------------
-    c("format_2", "placeholder(f, 'v', (3, 4), 'f8', 'a', fmt=2)",
-      error="'/v' was defined with h5lazy stored format 2; this h5lazy reads format 1. Upgrade h5lazy to read it"),
-    c("format_2_int64", "placeholder(f, 'v', (3, 4), 'f8', 'a', fmt=np.int64(2))",
-      error="'/v' was defined with h5lazy stored format 2; this h5lazy reads format 1. Upgrade h5lazy to read it"),
+    c("format_2", "placeholder(f, 'v', (3, 4), 'f8', 'a', fmt=2)", value=A),
+    c("format_3", "placeholder(f, 'v', (3, 4), 'f8', 'a', fmt=3)",
+      error="'/v' was defined with h5lazy stored format 3; this h5lazy reads format 2. Upgrade h5lazy to read it"),
+    c("format_3_int64", "placeholder(f, 'v', (3, 4), 'f8', 'a', fmt=np.int64(3))",
+      error="'/v' was defined with h5lazy stored format 3; this h5lazy reads format 2. Upgrade h5lazy to read it"),
     c("format_huge", "placeholder(f, 'v', (3, 4), 'f8', 'a', fmt=np.int64(2**40))",
-      error="'/v' was defined with h5lazy stored format 2147483647; this h5lazy reads format 1. "
+      error="'/v' was defined with h5lazy stored format 2147483647; this h5lazy reads format 2. "
             "Upgrade h5lazy to read it"),
     c("format_float", "placeholder(f, 'v', (3, 4), 'f8', 'a * 3', fmt=np.float64(1.0))",
       error="the definition of '/v' cannot be read: attribute h5lazy_format is not an integer"),

@@ -65,7 +65,12 @@ int main(void)
     S(h5lazy_define_args_t) F(h5lazy_define_args_t, name) F(h5lazy_define_args_t, expression)
     F(h5lazy_define_args_t, nchunks) F(h5lazy_define_args_t, chunks) F(h5lazy_define_args_t, overwrite)
     F(h5lazy_define_args_t, diag) F(h5lazy_define_args_t, dtype) F(h5lazy_define_args_t, rank)
-    F(h5lazy_define_args_t, dims)
+    F(h5lazy_define_args_t, dims) F(h5lazy_define_args_t, fill) F(h5lazy_define_args_t, fill_value)
+    F(h5lazy_define_args_t, nattrs) F(h5lazy_define_args_t, attrs) F(h5lazy_define_args_t, attrs_from)
+    F(h5lazy_define_args_t, ndims) F(h5lazy_define_args_t, dim_names)
+    S(h5lazy_attr_t) F(h5lazy_attr_t, name) F(h5lazy_attr_t, kind) F(h5lazy_attr_t, text)
+    F(h5lazy_attr_t, integer) F(h5lazy_attr_t, number)
+    S(h5lazy_dim_t) F(h5lazy_dim_t, axis) F(h5lazy_dim_t, name)
     S(h5lazy_inspect_args_t) F(h5lazy_inspect_args_t, action) F(h5lazy_inspect_args_t, handle)
     F(h5lazy_inspect_args_t, name) F(h5lazy_inspect_args_t, expression) F(h5lazy_inspect_args_t, diag)
     F(h5lazy_inspect_args_t, is_virtual) F(h5lazy_inspect_args_t, dtype) F(h5lazy_inspect_args_t, rank)
@@ -80,6 +85,8 @@ int main(void)
     C("H5E_WALK_UPWARD", H5E_WALK_UPWARD)
     C("H5LAZY_INSPECT_OPEN", H5LAZY_INSPECT_OPEN) C("H5LAZY_INSPECT_READ", H5LAZY_INSPECT_READ)
     C("H5LAZY_INSPECT_DESCRIBE", H5LAZY_INSPECT_DESCRIBE) C("H5LAZY_INSPECT_CLOSE", H5LAZY_INSPECT_CLOSE)
+    C("H5LAZY_ATTR_TEXT", H5LAZY_ATTR_TEXT) C("H5LAZY_ATTR_INT", H5LAZY_ATTR_INT)
+    C("H5LAZY_ATTR_FLOAT", H5LAZY_ATTR_FLOAT)
     printf("names %s %s %s\n", H5LAZY_VOL_NAME, H5LAZY_OP_DEFINE, H5LAZY_OP_INSPECT);
     return 0;
 }
@@ -88,6 +95,8 @@ int main(void)
 STRUCTS = {
     "h5lazy_diagnostic_t": h5lazy.Diagnostic,
     "h5lazy_define_args_t": h5lazy.DefineArgs,
+    "h5lazy_attr_t": h5lazy.AttrArg,
+    "h5lazy_dim_t": h5lazy.DimArg,
     "h5lazy_inspect_args_t": h5lazy.InspectArgs,
     "H5VL_optional_args_t": h5lazy.OptionalArgs,
     "H5E_error2_t": h5lazy.ErrorRecord,
@@ -152,6 +161,8 @@ def test_constants_match_the_header(c_layout):
     assert (h5lazy.INSPECT_OPEN, h5lazy.INSPECT_READ, h5lazy.INSPECT_DESCRIBE, h5lazy.INSPECT_CLOSE) == (
         consts["H5LAZY_INSPECT_OPEN"], consts["H5LAZY_INSPECT_READ"],
         consts["H5LAZY_INSPECT_DESCRIBE"], consts["H5LAZY_INSPECT_CLOSE"])
+    assert (h5lazy.ATTR_TEXT, h5lazy.ATTR_INT, h5lazy.ATTR_FLOAT) == (
+        consts["H5LAZY_ATTR_TEXT"], consts["H5LAZY_ATTR_INT"], consts["H5LAZY_ATTR_FLOAT"])
     assert consts["names"] == [h5lazy.CONNECTOR_NAME, h5lazy.OP_DEFINE.decode(),
                                h5lazy.OP_INSPECT.decode()]
 
