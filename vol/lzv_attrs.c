@@ -4,6 +4,7 @@
 
 #include "lzv_format.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,11 +199,26 @@ lzv_attrs_value_destroy(lzv_attr_value *v)
 void
 lzv_attrs_format_float(double v, lz_dtype t, char *buf, size_t size)
 {
-    for (int digits = 1; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, v);
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%g", v);
+        return;
+    }
+    /* The fewest significant digits that read back as v in its type, then
+     * written as Python's repr writes floats: plainly for exponents from
+     * -5 to 15, else with one. */
+    int digits = 1;
+    for (; digits < 17; digits++) {
+        snprintf(buf, size, "%.*e", digits - 1, v);
         double back = strtod(buf, NULL);
         if (t == LZ_FLOAT32 ? (float)back == (float)v : back == v)
-            return;
+            break;
+    }
+    int exponent = v == 0 ? 0 : (int)floor(log10(fabs(strtod(buf, NULL))));
+    if (exponent >= -5 && exponent < 16) {
+        int decimals = digits - 1 - exponent;
+        snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, strtod(buf, NULL));
+    } else {
+        snprintf(buf, size, "%.*g", digits, v);
     }
 }
 

@@ -455,6 +455,7 @@ lzv_cf_open(void *dset, hid_t vol_id, hid_t dxpl_id, lz_dtype stored, bool enabl
     } else if (!cf->active) {
         put(&out, "stored values (%s)", notes.len ? notes.buf + 2 : "no CF attributes");
         notes.len = 0;
+        notes.buf[0] = '\0';
     } else {
         put(&out, "decoded as %s", lz_dtype_name(d->dtype));
         if (missing.len)

@@ -20,7 +20,12 @@ directory holding:
 - d.h5: a = arange(12.0).reshape(3, 4), i = arange(5, int32),
   x = [nan, nan, nan], the group g, and the virtual dataset v = a * 2;
 - text.h5 (not HDF5), broken.h5 (w = nope + 1, nope missing);
-- top/t.h5 with up = ds("../o.h5", "/x") and o.h5 beside top/.
+- top/t.h5 with up = ds("../o.h5", "/x") and o.h5 beside top/;
+- cf.h5: int16 datasets [0 .. 5] with bad or odd CF attributes (issue 15),
+  and virtual datasets over those whose decoding is a documented rule
+  rather than an error (the message is then what `show` says of it);
+- defs.h5 (a and the group g, as in d.h5), which define's entries write
+  to (d.h5 is hashed: it must stay as it was).
 """
 import json
 import os
@@ -53,6 +58,37 @@ def py(code, mode="r"):
 
 def info(value):
     return ("info", value)
+
+
+def decoding(name):
+    return ("show", name)
+
+
+def cf_error(name, message):
+    """`h5lazy eval cf.h5 NAME` failing for a bad CF attribute of NAME."""
+    return (f"cf-{name}", "CF decoding", f"`h5lazy eval cf.h5 {name}` ({CF_ATTRS[name][1]})", cli("eval", "cf.h5", name),
+            f"h5lazy eval: error: cannot evaluate the expression: {message} (at line 1, column 1)", "exit 1")
+
+
+# The int16 datasets of cf.h5 (values 0 .. 5): attributes, and how the
+# catalogue describes them.
+CF_ATTRS = {
+    "scale_text": ({"scale_factor": "'0.1'"}, "scale_factor is text"),
+    "scale_int": ({"scale_factor": "np.int16(10)"}, "scale_factor is an int16"),
+    "scale_two": ({"scale_factor": "np.array([0.1, 0.2], np.float32)"}, "scale_factor holds two values"),
+    "offset_text": ({"add_offset": "'273.15'"}, "add_offset is text"),
+    "fill_text": ({"_FillValue": "'-999'"}, "_FillValue is text"),
+    "range_three": ({"valid_range": "np.array([0, 2, 4], np.int16)", "valid_max": "np.int16(3)"},
+                    "valid_range holds three values, valid_max 3"),
+    "range_text": ({"valid_range": "'0 4'"}, "valid_range is text"),
+    "fill_unfit": ({"_FillValue": "np.float64(1e20)"}, "_FillValue 1e20 does not fit int16"),
+    "min_unfit": ({"valid_min": "np.float64(0.5)"}, "valid_min 0.5 is no int16"),
+    "unsigned_odd": ({"_Unsigned": "'yes'"}, "_Unsigned is neither true nor false"),
+}
+# Virtual datasets of cf.h5 over those (name -> (operand, decoded type)).
+CF_VIEWS = {"view_range_three": ("range_three", "f4"), "view_range_text": ("range_text", "i2"),
+            "view_fill_unfit": ("fill_unfit", "f4"), "view_min_unfit": ("min_unfit", "i2"),
+            "view_unsigned_odd": ("unsigned_odd", "i2")}
 
 
 # (id, where, input as shown, how to run it, message, outcome)
@@ -251,6 +287,58 @@ CATALOGUE = [
      f"{READ} (cannot evaluate '/up': operand file '../o.h5' of '/up' is refused: the connector's setting "
      "files=below allows only files in '<dir>/top' and its subdirectories, and it is '<dir>/o.h5' (at line 1, "
      "column 1 of \"ds(\"../o.h5\", \"/x\")\"))", "OSError"),
+    # --- CF decoding of operands (issue 15): errors, then documented rules ------------------
+    cf_error("scale_text", "attribute scale_factor of operand 'scale_text' is text ('0.1'): CF packing takes "
+                           "one float32 or float64 scale_factor (raw(scale_text) reads the stored values)"),
+    cf_error("scale_int", "attribute scale_factor of operand 'scale_int' is an integer (10): CF packing takes "
+                          "one float32 or float64 scale_factor (raw(scale_int) reads the stored values)"),
+    cf_error("scale_two", "attribute scale_factor of operand 'scale_two' does not hold exactly one value ([0.1, "
+                          "0.2]): CF packing takes one float32 or float64 scale_factor (raw(scale_two) reads the "
+                          "stored values)"),
+    cf_error("offset_text", "attribute add_offset of operand 'offset_text' is text ('273.15'): CF packing takes "
+                            "one float32 or float64 add_offset (raw(offset_text) reads the stored values)"),
+    cf_error("fill_text", "attribute _FillValue of operand 'fill_text' is text ('-999'), not a number of the "
+                          "operand's type (raw(fill_text) reads the stored values)"),
+] + [
+    (f"cf-{view}", "CF decoding", f"`h5lazy show cf.h5 {view}` over {operand} ({CF_ATTRS[operand][1]})",
+     decoding(view), message, "exit 0 (a documented rule: docs/language.md, \"netCDF and CF\")")
+    for view, (operand, message) in {
+        "view_range_three": ("range_three", "decoded as float32; valid_max 3; valid_range ignored: 3 values, "
+                                            "not two numbers"),
+        "view_range_text": ("range_text", "stored values (valid_range ignored: text, not two numbers)"),
+        "view_fill_unfit": ("fill_unfit", "decoded as float32; _FillValue 1e+20 matches no int16 value"),
+        "view_min_unfit": ("min_unfit", "stored values (valid_min ignored: not a value of int16)"),
+        "view_unsigned_odd": ("unsigned_odd", "stored values (_Unsigned ignored: not 'true' or 'false')"),
+    }.items()
+] + [
+    ("def-01", "h5lazy define", "`h5lazy define defs.h5 e 'count(a, axis=0)' --fill-value -1`",
+     cli("define", "defs.h5", "e", "count(a, axis=0)", "--fill-value", "-1"),
+     "h5lazy define: error: cannot define 'e': a fill value needs a float result, and this one is int64 (it holds "
+     "no missing values)", "exit 1"),
+    ("def-02", "h5lazy define", "`h5lazy define defs.h5 e a --attr _FillValue=1`",
+     cli("define", "defs.h5", "e", "a", "--attr", "_FillValue=1"),
+     "h5lazy define: error: cannot define 'e': attribute _FillValue is written by define itself (NaN for float "
+     "results; choose a number with --fill-value)", "exit 1"),
+    ("def-03", "h5lazy define", "`h5lazy define defs.h5 e a --attrs-from b`",
+     cli("define", "defs.h5", "e", "a", "--attrs-from", "b"),
+     "h5lazy define: error: cannot define 'e': --attrs-from 'b' is not an operand of the expression (its "
+     "operands: a)", "exit 1"),
+    ("def-04", "h5lazy define", "`h5lazy define defs.h5 e a --dim 2=z`", cli("define", "defs.h5", "e", "a", "--dim", "2=z"),
+     "h5lazy define: error: cannot define 'e': --dim 2: the result has 2 axes", "exit 1"),
+    ("def-05", "h5lazy define", "`h5lazy define defs.h5 e a --dim 0=g`", cli("define", "defs.h5", "e", "a", "--dim", "0=g"),
+     "h5lazy define: error: cannot define 'e': --dim 0=g: '/g' exists and is not a dataset", "exit 1"),
+    ("def-06", "h5lazy define", "`h5lazy define defs.h5 e a --attr units`", cli("define", "defs.h5", "e", "a", "--attr", "units"),
+     "h5lazy define: error: --attr wants KEY=VALUE, got 'units'", "exit 2"),
+    ("def-07", "h5lazy define", "`h5lazy define defs.h5 e a --dim x=y`", cli("define", "defs.h5", "e", "a", "--dim", "x=y"),
+     "h5lazy define: error: --dim wants AXIS=NAME (an axis from -32 to 31), got 'x=y'", "exit 2"),
+    ("def-08", "h5lazy define", "`h5lazy define defs.h5 e a --fill-value nan`",
+     cli("define", "defs.h5", "e", "a", "--fill-value", "nan"),
+     "h5lazy define: error: --fill-value wants a finite number, got 'nan'", "exit 2"),
+    ("def-09", "engine", "`h5lazy define defs.h5 e 'nanmean(a, mdtol=2)'`", cli("define", "defs.h5", "e", "nanmean(a, mdtol=2)"),
+     "h5lazy define: error: cannot define 'e': mdtol must be a number from 0 to 1 (at line 1, column 18)", "exit 1"),
+    ("def-10", "engine", "`h5lazy define defs.h5 e 'raw(a * 2)'`", cli("define", "defs.h5", "e", "raw(a * 2)"),
+     "h5lazy define: error: cannot define 'e': raw() takes an operand (a dataset name or ds(...)), not an "
+     "expression (at line 1, column 7)", "exit 1"),
     # --- the connector's info string (HDF5_VOL_CONNECTOR), read by h5dump -d /v d.h5 ------------
 ] + [
     (f"inf-{k + 1:02d}", "HDF5_VOL_CONNECTOR", f"`{value}`", info(value), message,
@@ -319,8 +407,16 @@ def workspace(tmp_path_factory, sources):
         with h5py.File('kept.h5', 'w') as f:
             f['x'] = np.zeros(3)
         open('text.h5', 'w').write('not hdf5\\n')
-    """)
-    for name in ("d.h5", "broken.h5", "o.h5", "top/t.h5", "kept.h5", "text.h5"):
+        with h5py.File('defs.h5', 'w') as f:
+            f['a'] = np.arange(12.0).reshape(3, 4)
+            f.create_group('g')
+    """ + "\n        with h5py.File('cf.h5', 'w') as f:\n" + "".join(
+        f"            f[{name!r}] = np.arange(6, dtype=np.int16)\n" +
+        "".join(f"            f[{name!r}].attrs[{key!r}] = {value}\n" for key, value in attrs.items())
+        for name, (attrs, _) in CF_ATTRS.items()) + "".join(
+        f"            placeholder(f, {view!r}, (6,), {dtype!r}, {operand!r})\n"
+        for view, (operand, dtype) in CF_VIEWS.items()))
+    for name in ("d.h5", "broken.h5", "o.h5", "top/t.h5", "kept.h5", "text.h5", "cf.h5"):
         sources.add(root / name)
     return root
 
@@ -354,6 +450,12 @@ def observe(root, entry):
         assert proc.returncode == 0, proc.stderr
         out = json.loads(proc.stdout)
         return (None, "no error") if out["ok"] else (out["message"], out["type"])
+    if kind == "show":
+        proc = run([h5lazy_bin(), "show", "cf.h5", spec[0]], cwd=root)
+        lines = proc.stdout.split("\n")
+        below = lines[lines.index("  operands:") + 2].strip() if "  operands:" in lines else None
+        return below or proc.stderr.split("\n")[0], (f"exit {proc.returncode} (a documented rule: docs/language.md, "
+                                                     "\"netCDF and CF\")")
     if kind == "info":
         env = env_connector("=" + spec[0])
         proc = run([hdf5_bin("h5dump"), "-d", "/v", root / "d.h5"], env=env, cwd=root)
@@ -374,9 +476,11 @@ def test_catalogue(workspace, entry):
 
 
 def test_catalogue_size():
-    """Issue 7 asks for at least forty; expression errors are elsewhere."""
+    """Issue 7 asks for at least forty; expression errors are elsewhere.
+    Six groups: the command, the engine, the connector, its info string,
+    CF decoding and define's options for netCDF readers (issue 15)."""
     assert len(CATALOGUE) >= 40
-    assert len({e[0].split("-")[0] for e in CATALOGUE}) == 4
+    assert {e[0].split("-")[0] for e in CATALOGUE} == {"cli", "eng", "con", "inf", "cf", "def"}
 
 
 def markdown_cell(text):
@@ -394,7 +498,14 @@ def render():
         "or exception. `<dir>` stands for the directory of the files. The files: `d.h5`",
         "holds `a` (float64, 3×4), `i` (int32, 5), `x` (three NaN), the group `g` and the",
         "virtual dataset `v = a * 2`; `broken.h5` holds `w = nope + 1`; `top/t.h5` holds",
-        "`up = ds(\"../o.h5\", \"/x\")`; `text.h5` is not HDF5.",
+        "`up = ds(\"../o.h5\", \"/x\")`; `text.h5` is not HDF5; `defs.h5` holds `a` and `g` as",
+        "`d.h5` does; `cf.h5` holds `int16` datasets (0 to 5) with the CF attributes named, and",
+        "virtual datasets `view_*` over some of them.",
+        "",
+        "How operands' CF attributes are decoded, and the rules for odd ones (values that",
+        "fit no stored value, valid ranges of other lengths), are in",
+        "[docs/language.md](language.md#netcdf-and-cf); the `cf-view_*` rows show what",
+        "`h5lazy show` says under the operand when such a rule applies.",
         "",
         "Errors in the text of an expression (syntax, names, arguments, axes, indexing,",
         "broadcasting, types, literals) are listed with the column they point at in",
