@@ -139,8 +139,10 @@ int lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *o
 /* Write the box start/count of the target from buf (dense, C order). */
 int lzc_target_write(const char *prog, lzc_target *t, const hsize_t *start, const hsize_t *count, const void *buf);
 /* Finish: copy the attributes of `attrs_from` (a dataset, or < 0 for none)
- * except h5lazy's, replace the final name, and close. Or abort: delete the
- * temporary dataset and close. */
+ * except h5lazy's (and the dimension scale lists DIMENSION_LIST and
+ * REFERENCE_LIST when the target is in another file: their object
+ * references mean nothing there), replace the final name, and close. Or
+ * abort: delete the temporary dataset and close. */
 int lzc_target_finish(const char *prog, lzc_target *t, hid_t attrs_from);
 void lzc_target_abort(lzc_target *t);
 

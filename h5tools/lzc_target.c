@@ -227,13 +227,24 @@ lzc_target_write(const char *prog, lzc_target *t, const hsize_t *start, const hs
     return st < 0 ? -1 : 0;
 }
 
-/* Copy one attribute (not h5lazy's) to the target dataset. */
+/* Where attributes are copied to, and whether within one file. */
+typedef struct attr_copy {
+    hid_t to;        /* the target dataset */
+    bool same_file;  /* target and source in the same file */
+} attr_copy;
+
+/* Copy one attribute (not h5lazy's) to the target dataset. Dimension
+ * scale lists (DIMENSION_LIST, REFERENCE_LIST) hold object references,
+ * addresses in their own file: they are copied only within it. */
 static herr_t
 copy_attr(hid_t from, const char *name, const H5A_info_t *info, void *data)
 {
     (void)info;
-    hid_t to = *(hid_t *)data;
+    const attr_copy *c = data;
+    hid_t to = c->to;
     if (!strncmp(name, "h5lazy_", 7))
+        return 0;
+    if (!c->same_file && (!strcmp(name, "DIMENSION_LIST") || !strcmp(name, "REFERENCE_LIST")))
         return 0;
     hid_t a = H5Aopen(from, name, H5P_DEFAULT);
     hid_t type = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID, space = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
@@ -262,8 +273,13 @@ int
 lzc_target_finish(const char *prog, lzc_target *t, hid_t attrs_from)
 {
     herr_t st = H5Adelete(t->dset, "h5lazy_incomplete");
-    if (st >= 0 && attrs_from >= 0)
-        st = H5Aiterate2(attrs_from, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &t->dset);
+    H5O_info2_t a, b;
+    attr_copy c = {t->dset, false};
+    if (st >= 0 && attrs_from >= 0) {
+        c.same_file = H5Oget_info3(attrs_from, &a, H5O_INFO_BASIC) >= 0 &&
+                      H5Oget_info3(t->dset, &b, H5O_INFO_BASIC) >= 0 && a.fileno == b.fileno;
+        st = H5Aiterate2(attrs_from, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &c);
+    }
     if (st >= 0)
         st = H5Dclose(t->dset);
     t->dset = H5I_INVALID_HID;

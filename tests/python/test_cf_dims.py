@@ -329,3 +329,27 @@ def test_without_the_connector_the_coordinates_fail_like_the_data(src):
     proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True,
                           env=env_without_connector(), timeout=60)
     assert proc.stdout == "OSError\n", proc.stderr
+
+
+def test_save_keeps_attributes_and_in_place_the_dimensions(src):
+    """h5lazy save of a result: a copy in another file has its attributes
+    but no dimension list (its object references would point nowhere
+    there); saved in place it keeps its dimensions, and xarray reads the
+    stored variable as it read the virtual one."""
+    out = src / "out.nc"
+    assert_ok(define(out, "clim", 'nanmean(ds("src.nc", "/tas"), axis=0)', "--attrs-from", "tas"))
+    with open_quietly(out) as ds:
+        want = ds["clim"].load()
+    assert_ok(run_h5lazy("save", "--no-progress", out, f"clim={src / 'copy.nc'}:/clim"))
+    with h5py.File(src / "copy.nc", "r") as h:
+        assert "DIMENSION_LIST" not in h["clim"].attrs
+        assert h["clim"].attrs["cell_methods"] == "area: mean time: mean"
+        assert np.isnan(h["clim"].attrs["_FillValue"]).all()
+    assert_ok(run_h5lazy("save", "--no-progress", out, "clim"))
+    with h5py.File(out, "r") as h:
+        assert "h5lazy_expression" not in h["clim"].attrs
+    assert scale_names(out, "clim") == [["/lat"], ["/lon"]]
+    with open_quietly(out) as ds:
+        xr.testing.assert_identical(ds["clim"].load().drop_attrs(), want.drop_attrs())
+        assert ds["clim"].attrs["units"] == "K"
+
