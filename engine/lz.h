@@ -321,6 +321,19 @@ typedef struct lz_axis_origin {
  * are. */
 size_t lz_graph_axis_origins(const lz_graph *graph, int root, int axis, lz_axis_origin *out, size_t max);
 
+/* When axis `axis` of root `root` runs along the joined axis of a
+ * concatenation (through views and elementwise operations): its parts.
+ * Returns how many parts it has (0 when the axis is no joined one) and
+ * writes, for the first `max_parts`: extents[p], the part's extent along
+ * the joined axis; counts[p], how many origins the part's axis has (as
+ * lz_graph_axis_origins, up to max_origins written at
+ * origins[p * max_origins]); and *start, *step: index i of the root's axis
+ * is index start + step * i of the joined axis. The first concatenation met
+ * is the one described. */
+size_t lz_graph_axis_parts(const lz_graph *graph, int root, int axis, int64_t *start, int64_t *step,
+                           int64_t *extents, size_t *counts, lz_axis_origin *origins, size_t max_origins,
+                           size_t max_parts);
+
 /* Whether root `root` is one reduction apart from elementwise operations
  * with constants and views (mean(t, axis=0) * 86400, a nan-form with mdtol,
  * a result with a fill value), or several alike (the same operation over

@@ -8,16 +8,19 @@
  * reduction or concatenation passes it to the input axis it keeps,
  * elementwise operations pass it to every input that has the axis at full
  * extent (numpy's broadcasting aligns axes from the right), and a SOURCE
- * ends it. Axes that appear (new axes, broadcasting) or are joined from
- * several inputs end nowhere.
+ * ends it. Axes that appear (new axes, broadcasting) end nowhere; an axis
+ * joined from several inputs (concat) ends in the parts, which
+ * lz_graph_axis_parts follows one by one.
  */
 #include "lz_graph.h"
 
 typedef struct found {
-    lz_axis_origin *out; /* the caller's array */
-    size_t max;          /* its room */
-    size_t n;            /* origins found so far (may exceed max) */
-    const lz_graph *g;
+    lz_axis_origin *out;     /* the caller's array */
+    size_t max;              /* its room */
+    size_t n;                /* origins found so far (may exceed max) */
+    const lz_node *joined;   /* the first concatenation met on its joined axis, or NULL */
+    int64_t joined_start;    /* the map from the result's index to its index */
+    int64_t joined_step;
 } found;
 
 static void
@@ -62,9 +65,14 @@ follow(found *f, const lz_node *n, int axis, int64_t s, int64_t t)
         return;
     }
     case LZ_NODE_CONCAT:
-        if (axis != n->concat_axis)
+        if (axis != n->concat_axis) {
             for (int i = 0; i < n->nin; i++)
                 follow(f, n->in[i], axis, s, t);
+        } else if (!f->joined) {
+            f->joined = n;
+            f->joined_start = s;
+            f->joined_step = t;
+        }
         return;
     case LZ_NODE_REDUCE: {
         const lz_reduction *r = n->reduce;
@@ -88,9 +96,31 @@ lz_graph_axis_origins(const lz_graph *graph, int root, int axis, lz_axis_origin 
 {
     if (root < 0 || root >= graph->nroots || axis < 0 || axis >= graph->roots[root]->rank)
         return 0;
-    found f = {out, max, 0, graph};
+    found f = {.out = out, .max = max};
     follow(&f, graph->roots[root], axis, 0, 1);
     return f.n;
+}
+
+size_t
+lz_graph_axis_parts(const lz_graph *graph, int root, int axis, int64_t *start, int64_t *step, int64_t *extents,
+                    size_t *counts, lz_axis_origin *origins, size_t max_origins, size_t max_parts)
+{
+    if (root < 0 || root >= graph->nroots || axis < 0 || axis >= graph->roots[root]->rank)
+        return 0;
+    found f = {.out = NULL, .max = 0};
+    follow(&f, graph->roots[root], axis, 0, 1);
+    if (!f.joined)
+        return 0;
+    const lz_node *c = f.joined;
+    *start = f.joined_start;
+    *step = f.joined_step;
+    for (int p = 0; p < c->nin && (size_t)p < max_parts; p++) {
+        found part = {.out = origins + (size_t)p * max_origins, .max = max_origins};
+        follow(&part, c->in[p], c->concat_axis, 0, 1);
+        extents[p] = c->in[p]->shape[c->concat_axis];
+        counts[p] = part.n;
+    }
+    return (size_t)c->nin;
 }
 
 /* ---- reductions ------------------------------------------------------------------- */
@@ -165,7 +195,7 @@ lz_graph_reduced_axis_origins(const lz_graph *graph, int root, int in_axis, lz_a
     const lz_node *r = root_reduction(graph, root);
     if (!r || in_axis < 0 || in_axis >= r->in[0]->rank)
         return 0;
-    found f = {out, max, 0, graph};
+    found f = {.out = out, .max = max};
     follow(&f, r->in[0], in_axis, 0, 1);
     return f.n;
 }

@@ -23,9 +23,13 @@
  *       reusing the first that already is the same coordinate (the same
  *       expression), so results sliced alike share one. A dimension
  *       without coordinates gives a new one of the new extent.
+ *     An axis joined by concat gets the parts' coordinates joined the
+ *     same way (concat([ds("a.nc", "/time"), ds("b.nc", "/time")],
+ *     axis=0), sliced as the axis is) when every part has one and they say
+ *     the same units and calendar (their numbers count from one origin).
  *  3. Otherwise none: new axes (stack, expand_dims, None), joined axes
- *     (concat), the extent-1 axes keepdims leaves, axes of operands
- *     without scales. (h5netcdf refuses variables that mix axes with and
+ *     whose parts lack coordinates or disagree on units, the extent-1 axes
+ *     keepdims leaves, axes of operands without scales. (h5netcdf refuses variables that mix axes with and
  *     without scales: name such axes with --dim.)
  * Reduced axes are gone from the result, and so are their dimensions.
  *
@@ -836,6 +840,93 @@ named_dimension(const job *j, const char *name, int axis, hsize_t n)
     return NULL;
 }
 
+/* Whether two scales' attributes `name` are the same text (or both absent). */
+static bool
+same_text(const job *j, const scale *a, const scale *b, const char *name)
+{
+    char *x = text_attr(a->obj, j->vol_id, name, j->dxpl_id), *y = text_attr(b->obj, j->vol_id, name, j->dxpl_id);
+    bool same = (!x && !y) || (x && y && !strcmp(x, y));
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Append text to a growing string; false when memory is short. */
+static bool
+append(char **buf, size_t *len, size_t *cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (*len + n + 1 > *cap) {
+        size_t cap2 = (*cap ? 2 * *cap : 256) + n;
+        char *b = realloc(*buf, cap2);
+        if (!b)
+            return false;
+        *buf = b;
+        *cap = cap2;
+    }
+    memcpy(*buf + *len, text, n + 1);
+    *len += n;
+    return true;
+}
+
+/* The dimension of an axis of extent n that runs along a concatenation's
+ * joined axis: the parts' coordinates joined the same way,
+ * concat([ds("a.nc", "/time"), ds("b.nc", "/time")], axis=0), when every
+ * part has one and all say the same units and calendar (their numbers
+ * count from the same origin); bare dimensions joined give a bare one. */
+static void *
+joined_dimension(const job *j, int axis, hsize_t n, bool *failed)
+{
+    enum { MAX_ORIGINS = 16 };
+    int64_t start, step;
+    size_t nparts = lz_graph_axis_parts(j->b->graph, 0, axis, &start, &step, NULL, NULL, NULL, MAX_ORIGINS, 0);
+    if (nparts == 0)
+        return NULL;
+    int64_t *extents = calloc(nparts, sizeof *extents);
+    size_t *counts = calloc(nparts, sizeof *counts);
+    lz_axis_origin *origins = calloc(nparts * MAX_ORIGINS, sizeof *origins);
+    scale *scales = calloc(nparts, sizeof *scales);
+    char *expr = NULL, piece[2400];
+    size_t len = 0, cap = 0, found = 0, bare = 0;
+    hsize_t total = 0;
+    void *dset = NULL;
+    bool ok = extents && counts && origins && scales;
+    if (ok)
+        lz_graph_axis_parts(j->b->graph, 0, axis, &start, &step, extents, counts, origins, MAX_ORIGINS, nparts);
+    ok = ok && append(&expr, &len, &cap, "concat([");
+    for (size_t p = 0; ok && p < nparts; p++) {
+        const lz_axis_origin *o;
+        int op;
+        size_t count = counts[p] < MAX_ORIGINS ? counts[p] : MAX_ORIGINS;
+        ok = first_scale(j->b, origins + p * MAX_ORIGINS, count, j->dxpl_id, &scales[p], &o, &op);
+        found += ok;
+        bare += ok && scales[p].dim_only;
+        total += (hsize_t)extents[p];
+        ok = ok && (scales[p].dim_only ||
+                    (same_text(j, &scales[0], &scales[p], "units") &&
+                     same_text(j, &scales[0], &scales[p], "calendar") &&
+                     coordinate_text(j, &scales[p], o, op, extents[p], piece, sizeof piece) &&
+                     append(&expr, &len, &cap, p ? ", " : "") && append(&expr, &len, &cap, piece)));
+    }
+    char tail[120] = "], axis=0)";
+    subscript(start, step, (int64_t)n, total, tail + strlen(tail), sizeof tail - strlen(tail));
+    if (ok && bare == nparts) {
+        dset = derived_dimension(j, &scales[0], NULL, n);
+        *failed = !dset;
+    } else if (ok && bare == 0 && append(&expr, &len, &cap, tail)) {
+        dset = derived_dimension(j, &scales[0], expr, n);
+        *failed = !dset;
+    }
+    for (size_t p = 0; p < found; p++)
+        scale_close(&scales[p], j->vol_id, j->dxpl_id);
+    free(extents);
+    free(counts);
+    free(origins);
+    free(scales);
+    free(expr);
+    return dset;
+}
+
 /* The dimension an axis of extent n comes with (rule 2 of the header), or
  * NULL with nothing said in why when it has none. */
 static void *
@@ -847,7 +938,7 @@ axis_dimension(const job *j, int axis, hsize_t n, bool *failed)
     const lz_axis_origin *o;
     int op;
     if (!first_scale(j->b, origins, count < 16 ? count : 16, j->dxpl_id, &s, &o, &op))
-        return NULL;
+        return joined_dimension(j, axis, n, failed);
     hid_t vol_id = j->b->ops[op].under_vol_id;
     void *dset = NULL;
     bool whole = o->start == 0 && o->step == 1 && n == s.extent;

@@ -296,6 +296,19 @@ test_origins(void)
     CU_ASSERT_EQUAL(lz_graph_axis_origins(b.graph, 0, 2, o, 4), 0); /* joined, and broadcast */
     unbind(&b);
 
+    /* The parts of a joined axis, under a slice of it. */
+    CU_ASSERT_EQUAL_FATAL(bind_over(&b, "concat([a, b[::-1]], axis=0)[1::2] * 2", two, NAN), LZ_OK);
+    int64_t start = -1, step = -1, extents[2] = {0};
+    size_t counts[2] = {0};
+    lz_axis_origin parts[2 * 4];
+    CU_ASSERT_EQUAL(lz_graph_axis_parts(b.graph, 0, 0, &start, &step, extents, counts, parts, 4, 2), 2);
+    CU_ASSERT(start == 1 && step == 2 && extents[0] == 4 && extents[1] == 4 && counts[0] == 1 && counts[1] == 1);
+    CU_ASSERT(parts[0].source == 0 && parts[0].axis == 0 && parts[0].start == 0 && parts[0].step == 1);
+    CU_ASSERT(parts[4].source == 1 && parts[4].axis == 0 && parts[4].start == 3 && parts[4].step == -1);
+    CU_ASSERT_EQUAL(lz_graph_axis_parts(b.graph, 0, 1, &start, &step, extents, counts, parts, 4, 2), 0);
+    CU_ASSERT_EQUAL(lz_graph_axis_parts(b.graph, 0, 2, &start, &step, extents, counts, parts, 4, 2), 0);
+    unbind(&b);
+
     /* Reductions: kept axes go through; the cell method's axes. */
     CU_ASSERT_EQUAL_FATAL(bind_over(&b, "nanmean(a, axis=0, mdtol=0.5)[::2] * 86400", srcs, NAN), LZ_OK);
     CU_ASSERT_EQUAL(lz_graph_axis_origins(b.graph, 0, 0, o, 4), 1);

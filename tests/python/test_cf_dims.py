@@ -353,3 +353,34 @@ def test_save_keeps_attributes_and_in_place_the_dimensions(src):
         xr.testing.assert_identical(ds["clim"].load().drop_attrs(), want.drop_attrs())
         assert ds["clim"].attrs["units"] == "K"
 
+
+def test_joined_axes_join_their_coordinates(src):
+    """concat of yearly files along time: the time coordinate is the parts'
+    coordinates joined the same way (a virtual dataset), when they count
+    from the same origin (units, calendar); sliced as the result is."""
+    for year, first in ((2001, 0), (2002, 5)):
+        ds = xr.Dataset({"t": (("time", "lat"), np.full((5, Y), float(year)))},
+                        coords={"time": ("time", first + np.arange(5),
+                                         {"units": "days since 2001-01-01", "calendar": "standard"}),
+                                "lat": LAT})
+        ds.to_netcdf(src / f"y{year}.nc", engine="h5netcdf")
+    other = xr.Dataset({"t": (("time", "lat"), np.zeros((5, Y)))},
+                       coords={"time": ("time", np.arange(5), {"units": "days since 1990-01-01"}), "lat": LAT})
+    other.to_netcdf(src / "y1990.nc", engine="h5netcdf")
+    out = src / "joined.nc"
+    both = 'concat([ds("y2001.nc", "/t"), ds("y2002.nc", "/t")], axis=0)'
+    assert_ok(define(out, "t", both))
+    assert_ok(define(out, "t_odd", f"{both}[1::2]"))
+    with h5py.File(out, "r") as h:
+        assert h["time"].attrs["h5lazy_expression"] == ('concat([ds("y2001.nc", "/time"), ds("y2002.nc", "/time")], '
+                                                        'axis=0)')
+        assert h["time_1"].attrs["h5lazy_expression"].endswith("axis=0)[1:11:2]")
+    with open_quietly(out) as ds:
+        assert ds["t"].dims == ("time", "lat")
+        np.testing.assert_array_equal(ds["time"].values, np.datetime64("2001-01-01") + np.arange(10))
+        np.testing.assert_array_equal(ds["time_1"].values, ds["time"].values[1::2])
+    mixed = 'concat([ds("y2001.nc", "/t"), ds("y1990.nc", "/t")], axis=0)'
+    assert_ok(define(out, "mixed", mixed, "--dim", "0=steps"))  # other units: no joined coordinate
+    with h5py.File(out, "r") as h:
+        assert h["steps"].attrs["NAME"].decode().startswith(NOT_A_VARIABLE)
+
