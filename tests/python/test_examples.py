@@ -159,13 +159,10 @@ def test_xarray_example(tmp_path, connector):
 
 
 def decade_sources(d):
-    """numpy's decade: the ten yearly fields concatenated, and lat, lon."""
-    parts = []
-    for year in range(2010, 2020):
-        with h5py.File(d / f"year_{year}.h5", "r") as f:
-            parts.append(f["t2m"][...])
-            lat, lon = f["lat"][...], f["lon"][...]
-    return np.concatenate(parts), lat, lon
+    """xarray's decade: the ten yearly files decoded and joined."""
+    xr = pytest.importorskip("xarray")
+    parts = [xr.open_dataset(d / f"year_{year}.nc", engine="h5netcdf") for year in range(2010, 2020)]
+    return xr.concat(parts, dim="time")["t2m"]
 
 
 def block(text, start):
@@ -189,75 +186,94 @@ def decade(tmp_path_factory):
 
 def test_decade_defines_and_checks(decade):
     out, d = decade
-    t2m, _, _ = decade_sources(d)
+    t2m = decade_sources(d)
+    shape = tuple(t2m.shape)
     assert out.startswith(f"example={EXAMPLES / 'decade'}\n\n$ python $example/make_years.py .\n")
-    years = ", ".join(f'ds("year_{y}.h5", "/t2m")' for y in range(2010, 2020))
-    assert f"t2m: float32 {t2m.shape} = concat([{years}], axis=0)\n" in out
-    assert f"anomaly: float32 {t2m.shape} = t2m - mean\n" in out
-    assert f"std: float32 {t2m.std(axis=0).shape} = std(t2m, axis=0)\n" in out
-    assert block(out, "$ h5lazy check decade.h5") == [
-        f"ok     /anomaly: float32 {t2m.shape}", "ok     /mean: float32 (18, 36)",
-        "ok     /std: float32 (18, 36)", f"ok     /t2m: float32 {t2m.shape}",
-        "4 virtual datasets: 4 ok, 0 failed"]
+    years = ", ".join(f'ds("year_{y}.nc", "/t2m")' for y in range(2010, 2020))
+    assert f"t2m: float32 {shape} = concat([{years}], axis=0)\n" in out
+    assert f"anomaly: float32 {shape} = t2m - mean\n" in out
+    assert f"std: float32 {shape[1:]} = nanstd(t2m, axis=0)\n" in out
+    assert block(out, "$ h5lazy check decade.nc") == [
+        f"ok     /anomaly: float32 {shape}", "ok     /lat: float64 (18,)", "ok     /lon: float64 (36,)",
+        "ok     /mean: float32 (18, 36)", "ok     /std: float32 (18, 36)", f"ok     /t2m: float32 {shape}",
+        "ok     /time: int64 (3650,)", "7 virtual datasets: 7 ok, 0 failed"]
 
 
 def test_decade_show(decade):
     out, d = decade
-    t2m, _, _ = decade_sources(d)
-    chunk = default_chunks(t2m.shape, 4)
+    shape = tuple(decade_sources(d).shape)
+    chunk = default_chunks(shape, 4)
     per_chunk = int(np.prod(chunk))
-    plane = t2m.shape[1] * t2m.shape[2]
-    lines = block(out, "$ h5lazy show decade.h5 anomaly")
-    assert lines[1] == f"  result: float32 {t2m.shape}, evaluation chunks {chunk}"
+    plane = shape[1] * shape[2]
+    lines = block(out, "$ h5lazy show decade.nc anomaly")
+    assert lines[1] == f"  result: float32 {shape}, evaluation chunks {chunk}"
     assert lines[-1] == (f"  reads per evaluation chunk: {human((per_chunk + plane) * 4)} for "
                          f"{human(per_chunk * 4)} of result (t2m: {per_chunk} elements, mean: "
                          f"{plane} elements)")
+    assert lines[-2] == "      stored values (_FillValue NaN: missing values are NaN already)"
 
 
 def test_decade_eval_and_h5dump_values(decade):
     out, d = decade
-    t2m, _, _ = decade_sources(d)
-    january = (t2m[-365:-334].mean(axis=0, dtype=np.float64).astype(np.float32)
+    t2m = decade_sources(d)
+    values = t2m.values
+    january = (np.nanmean(values[-365:-334].astype(np.float64), axis=0).astype(np.float32)
                - np.float32(273.15))[0:2, 0:3]
-    lines = block(out, "$ h5lazy eval decade.h5 'mean(ds(\"year_2019.h5\", \"/t2m\")[0:31], axis=0)"
+    lines = block(out, "$ h5lazy eval decade.nc 'nanmean(ds(\"year_2019.nc\", \"/t2m\")[0:31], axis=0)"
                        " - 273.15' --slice '[0:2, 0:3]'")
     data = lines[lines.index("   DATA {") + 1:lines.index("   }")]
     assert data == [f"   (0,0): {', '.join(format_value(v, january.dtype) for v in january[0])},",
                     f"   (1,0): {', '.join(format_value(v, january.dtype) for v in january[1])}"]
-    mean = t2m.mean(axis=0, dtype=np.float64).astype(np.float32)
-    last = (t2m[-1] - mean)[0:2, 0:6]
-    lines = block(out, "$ h5dump -A 0 -d /anomaly -s 3649,0,0 -c 1,2,6 decade.h5")
+    mean = np.nanmean(values.astype(np.float64), axis=0).astype(np.float32)
+    last = (values[-1] - mean)[0:2, 0:6]
+    lines = block(out, "$ h5dump -A 0 -d /anomaly -s 3649,0,0 -c 1,2,6 decade.nc")
     got = [float(v) for line in lines if line.startswith("      (3649,")
            for v in line.split(": ")[1].rstrip(",").split(", ")]
     np.testing.assert_allclose(got, last.ravel(), rtol=2e-5, atol=1e-4)  # %g: 6 digits
+    with h5py.File(d / "year_2019.nc", "r") as f:
+        packed = f["t2m"][-1, 0, 0:6]
+    lines = block(out, "$ h5lazy eval year_2019.nc 'raw(t2m)[-1, 0, 0:6]'")
+    assert f"   (0): {', '.join(str(v) for v in packed)}" in lines
+    lines = block(out, "$ h5lazy eval year_2019.nc 't2m[-1, 0, 0:6]'")
+    decoded = packed.astype(np.float32) * np.float32(0.01) + np.float32(273.15)
+    assert f"   (0): {', '.join(format_value(v, decoded.dtype) for v in decoded)}" in lines
 
 
 def test_decade_saved_statistics(decade):
     out, d = decade
-    t2m, _, _ = decade_sources(d)
-    assert block(out, "$ h5lazy save --no-progress decade.h5 mean=stats.h5: std=stats.h5:")[:2] == [
-        "saved mean -> stats.h5:/mean", "saved std -> stats.h5:/std"]
-    with h5py.File(d / "stats.h5", "r") as f:
-        assert sorted(f) == ["mean", "std"]
-        assert not dict(f["mean"].attrs)
-        np.testing.assert_allclose(f["mean"][...], t2m.mean(axis=0, dtype=np.float64), rtol=1e-6)
-        np.testing.assert_allclose(f["std"][...], t2m.std(axis=0, dtype=np.float64), rtol=1e-5)
+    values = decade_sources(d).values.astype(np.float64)
+    assert block(out, "$ h5lazy save --no-progress decade.nc mean std")[:2] == [
+        "saved mean -> decade.nc:/mean", "saved std -> decade.nc:/std"]
+    with h5py.File(d / "decade.nc", "r") as f:
+        assert "h5lazy_expression" not in f["mean"].attrs
+        assert f["mean"].attrs["cell_methods"] == "time: mean" and f["mean"].attrs["units"] == "K"
+        assert [s.name for s in f["mean"].dims[0].values()] == ["/lat"]
+        np.testing.assert_allclose(f["mean"][...], np.nanmean(values, axis=0), rtol=1e-6)
+        np.testing.assert_allclose(f["std"][...], np.nanstd(values, axis=0), rtol=1e-5)
     tail = out.split("$ python $example/read_results.py .\n")[1]
-    assert tail.endswith("h5py and xarray results equal numpy's\n")
-    assert f"largest day-to-day spread: {t2m.std(axis=0, dtype=np.float64).max():.2f} K\n" in tail
+    assert tail.endswith("xarray reads the virtual and the saved variables as its own computation on the "
+                         "yearly files\n")
+    assert "Dimensions:  (time: 3650, lat: 18, lon: 36)" in tail
+    assert "cell_methods of mean: 'time: mean'" in tail
+    missing = int(np.isnan(values).sum())
+    assert missing > 0 and f"missing values in the anomaly: {missing} (in the yearly files: {missing})" in tail
 
 
 def test_decade_make_years_size(tmp_path):
+    xr = pytest.importorskip("xarray")
     proc = run([sys.executable, EXAMPLES / "decade" / "make_years.py", tmp_path, "--size", "20x4x6",
                 "--years", "2", "--first-year", "2001"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == ("wrote year_2001.h5: t2m float32 (20, 4, 6)\n"
-                           "wrote year_2002.h5: t2m float32 (20, 4, 6)\n")
-    with h5py.File(tmp_path / "year_2002.h5", "r") as f:
-        assert f["t2m"].shape == (20, 4, 6) and f["t2m"].dtype == np.float32
-        np.testing.assert_array_equal(f["time"][...], np.arange(20, 40))
-        assert f["time"].attrs["units"] == "days since 2001-01-01"
-        assert 200 < f["t2m"][...].mean() < 300
+    assert proc.stdout == ("wrote year_2001.nc: t2m int16 (20, 4, 6), packed\n"
+                           "wrote year_2002.nc: t2m int16 (20, 4, 6), packed\n")
+    with h5py.File(tmp_path / "year_2002.nc", "r") as f:
+        assert f["t2m"].shape == (20, 4, 6) and f["t2m"].dtype == np.int16
+        assert f["t2m"].attrs["_FillValue"].tolist() == [-32767]
+        assert f["t2m"].attrs["scale_factor"].dtype == np.float32
+    with xr.open_dataset(tmp_path / "year_2002.nc", engine="h5netcdf", decode_times=False) as ds:
+        np.testing.assert_array_equal(ds["time"].values, np.arange(20, 40))
+        assert ds["time"].attrs["units"] == "days since 2001-01-01"
+        assert 200 < float(ds["t2m"].mean()) < 300
 
 
 # ---------------------------------------------------------------------------
