@@ -94,10 +94,46 @@ test_every_allocation_fails_cleanly(void)
             CU_ASSERT_EQUAL(out[i * 8 + j], (a[i * 8 + j] + b[j] * 2) / 3 - a[i * 8 + j]);
 }
 
+/* A CF-decoded source (packed int16 with missing values and a valid
+ * range), raw() and a nan-reduction with mdtol (issue 15). */
+static void
+test_every_allocation_fails_cleanly_while_decoding(void)
+{
+    static int16_t x[12 * 5];
+    for (int i = 0; i < 12 * 5; i++)
+        x[i] = (int16_t)(i % 13 - 2);
+    const lz_value missing[2] = {{.i = -1}, {.i = 7}};
+    lz_decode d = {.as = LZ_INT16, .dtype = LZ_FLOAT32, .nmissing = 2, .missing = missing, .has_valid_max = true,
+                   .valid_max = {.i = 9}, .has_scale_factor = true, .scale_factor = 0.5, .has_add_offset = true,
+                   .add_offset = 1};
+    lz_source s;
+    lz_source_init_memory(&s, LZ_INT16, 2, (int64_t[]){12, 5}, x);
+    s.decode = &d;
+    const lz_source *ps[1] = {&s};
+    static float out[5];
+    int injected = fail_each_allocation("nanmean(x, axis=0, mdtol=0.5) + raw(x)[0] * 0", ps, 1, (int64_t[]){5},
+                                        out, 4096);
+    CU_ASSERT(injected > 20);
+    for (int j = 0; j < 5; j++) {
+        double sum = 0;
+        int n = 0;
+        for (int i = 0; i < 12; i++) {
+            int v = x[i * 5 + j];
+            if (v != -1 && v != 7 && v <= 9) {
+                sum += (float)v * 0.5f + 1.0f;
+                n++;
+            }
+        }
+        float want = (12 - n) / 12.0 > 0.5 ? NAN : (float)(sum / n);
+        CU_ASSERT(isnan(want) ? isnan(out[j]) : fabsf(out[j] - want) < 1e-5f);
+    }
+}
+
 void
 register_failure_suite(void)
 {
     CU_pSuite s = CU_add_suite("allocation failures", NULL, NULL);
+    CU_add_test(s, "decoding, raw() and mdtol", test_every_allocation_fails_cleanly_while_decoding);
     CU_add_test(s, "every allocation failed in turn", test_every_allocation_fails_cleanly);
     CU_add_test(s, "the same over views, concat and a reduction", test_every_allocation_fails_cleanly_in_a_rich_graph);
 }
