@@ -384,3 +384,20 @@ def test_joined_axes_join_their_coordinates(src):
     with h5py.File(out, "r") as h:
         assert h["steps"].attrs["NAME"].decode().startswith(NOT_A_VARIABLE)
 
+
+def test_results_read_together_keep_their_own_fill_values(src):
+    """h5lazy save computes results of one shape in one pass (one graph for
+    several virtual datasets); each still writes its missing values as its
+    own _FillValue says, and reads its operand decoded."""
+    out = src / "out.nc"
+    assert_ok(define(out, "a", 'ds("src.nc", "/tas") * 1', "--fill-value", "-999"))
+    assert_ok(define(out, "b", 'ds("src.nc", "/tas") * 2'))
+    assert_ok(run_h5lazy("save", "--no-progress", out, f"a={src / 'saved.h5'}:/a", f"b={src / 'saved.h5'}:/b"))
+    with h5py.File(src / "saved.h5", "r") as f:
+        a, b = f["a"][...], f["b"][...]
+    with open_quietly(src / "src.nc") as ds:
+        want = ds["tas"].values
+    np.testing.assert_array_equal(a == -999, np.isnan(want))
+    np.testing.assert_array_equal(np.isnan(b), np.isnan(want))
+    np.testing.assert_allclose(b[~np.isnan(b)], 2 * want[~np.isnan(want)], rtol=1e-6)
+
