@@ -19,8 +19,8 @@ typedef struct found {
     size_t max;              /* its room */
     size_t n;                /* origins found so far (may exceed max) */
     const lz_node *joined;   /* the first concatenation met on its joined axis, or NULL */
-    int64_t joined_start;    /* the map from the result's index to its index */
-    int64_t joined_step;
+    int64_t joined_start;    /* its index of the result's index 0 */
+    int64_t joined_step;     /* its indices per result index */
 } found;
 
 static void

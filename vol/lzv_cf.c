@@ -169,7 +169,7 @@ value_as(lz_dtype from, lz_value v, lz_dtype stored, lz_dtype as, lz_value *out)
 
 typedef struct text {
     char buf[1024]; /* cut when longer, which only shortens what show prints */
-    size_t len;
+    size_t len;     /* bytes in buf */
 } text;
 
 static void
@@ -190,13 +190,14 @@ put(text *t, const char *fmt, ...)
 
 /* ---- reading ----------------------------------------------------------------------- */
 
+/* Where attributes are read from, and where their errors go. */
 typedef struct reader {
-    void *dset;
-    hid_t vol_id;
-    hid_t dxpl_id;
-    const char *label;
-    lz_ctx *ctx;
-    int line, column;
+    void *dset;        /* the operand's dataset (under connector's) */
+    hid_t vol_id;      /* the under connector */
+    hid_t dxpl_id;     /* the transfer list of the call */
+    const char *label; /* the operand, for messages */
+    lz_ctx *ctx;       /* errors go here */
+    int line, column;  /* where the expression names the operand */
 } reader;
 
 /* Read attribute `name`: 1 and *v when present, 0 when absent, -1 after
@@ -467,10 +468,15 @@ lzv_cf_open(void *dset, hid_t vol_id, hid_t dxpl_id, lz_dtype stored, bool enabl
             char s[40] = "", o[40] = "";
             lzv_attrs_format_float(scale, scale_t, s, sizeof s);
             lzv_attrs_format_float(offset, offset_t, o, sizeof o);
-            put(&out, "; unpacked as x%s%s%s%s (%s)", has_scale ? " * " : "", has_scale ? s : "",
-                has_offset ? " + " : "", has_offset ? o : "",
-                has_scale && has_offset ? (scale_t == offset_t ? lz_dtype_name(scale_t) : "mixed types")
-                                        : lz_dtype_name(has_scale ? scale_t : offset_t));
+            put(&out, "; unpacked as x%s%s%s%s (", has_scale ? " * " : "", has_scale ? s : "", has_offset ? " + " : "",
+                has_offset ? o : "");
+            if (has_scale && has_offset && scale_t == offset_t)
+                put(&out, "scale_factor and add_offset, %s)", lz_dtype_name(scale_t));
+            else if (has_scale && has_offset)
+                put(&out, "scale_factor %s, add_offset %s)", lz_dtype_name(scale_t), lz_dtype_name(offset_t));
+            else
+                put(&out, "%s, %s)", has_scale ? "scale_factor" : "add_offset",
+                    lz_dtype_name(has_scale ? scale_t : offset_t));
         }
     }
     put(&out, "%s", notes.buf);

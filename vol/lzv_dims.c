@@ -550,14 +550,14 @@ lzv_dims_reduced_name(const lzv_binding *b, int in_axis, hid_t dxpl_id)
 typedef struct job {
     lzv_obj *file;           /* the holding file */
     hid_t vol_id;            /* its under connector */
-    hid_t dxpl_id;
+    hid_t dxpl_id;           /* the transfer list of the call */
     const lzv_binding *b;    /* the new dataset's binding */
     const char *self;        /* the new dataset's absolute path */
     char *group;             /* its group ("/" at the root; malloc'd) */
     unsigned long fileno;    /* the holding file's number */
     lzv_created *created;    /* datasets made */
     char *why;               /* where failures are described */
-    size_t why_size;
+    size_t why_size;         /* its room */
 } job;
 
 /* group + "/" + name, malloc'd. */
@@ -628,9 +628,8 @@ coordinate_text(const job *j, const scale *s, const lz_axis_origin *o, int op, i
     const char *file = lz_expr_operand(j->b->expr, (size_t)op)->file;
     unsigned long named = j->fileno;
     if (file) {
-        H5O_token_t unused;
         void *f = H5VLobject(operand->file_id);
-        if (!f || lzv_object_identity(f, H5I_FILE, operand->under_vol_id, j->dxpl_id, &named, &unused) < 0) {
+        if (!f || lzv_object_identity(f, H5I_FILE, operand->under_vol_id, j->dxpl_id, &named, NULL) < 0) {
             H5Eclear2(H5E_DEFAULT);
             return false;
         }

@@ -277,7 +277,7 @@ def test_show_says_which_decoding_applies(src):
     assert_ok(define(out, "mix", 'ds("src.nc", "/tas") + raw(ds("src.nc", "/tas")) * 0 + ds("src.nc", "/pr")[:, :1, None]'))
     text = assert_ok(run_h5lazy("show", out, "mix")).stdout
     assert ("    src.nc:/tas: int16 (5, 4, 6), contiguous\n"
-            "      decoded as float32: _FillValue -32767 is missing; unpacked as x * 0.01 + 280 (float32)\n"
+            "      decoded as float32: _FillValue -32767 is missing; unpacked as x * 0.01 + 280 (scale_factor and add_offset, float32)\n"
             in text)
     assert ("    src.nc:/pr: float64 (5, 3), contiguous\n"  # xarray wrote _FillValue NaN
             "      stored values (_FillValue NaN: missing values are NaN already)\n" in text)
@@ -296,7 +296,7 @@ def test_python_module_defines_and_reports_decoding(src):
         ops = h5lazy.operands(f, "t")
         assert ops == [h5lazy.Operand("src.nc:/tas", np.dtype("int16"), np.dtype("float32"),
                                       "decoded as float32: _FillValue -32767 is missing; "
-                                      "unpacked as x * 0.01 + 280 (float32)")]
+                                      "unpacked as x * 0.01 + 280 (scale_factor and add_offset, float32)")]
         ops = h5lazy.operands(f, expression='raw(ds("src.nc", "/pr"))')
         assert ops == [h5lazy.Operand("src.nc:/pr", np.dtype("float64"), np.dtype("float64"),
                                       "stored values (_FillValue NaN: missing values are NaN already)")]
