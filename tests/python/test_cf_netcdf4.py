@@ -6,12 +6,13 @@ results (masking NaN and --fill-value numbers through _FillValue) and the
 sources, and they must agree. xarray's netcdf4 engine must show the same
 dimensions and coordinates as its h5netcdf engine.
 
-Both need a netCDF4 module that reads through the connector. pip's
-netCDF4 wheel carries its own libhdf5; running the connector in such a
-process is the portability work (a plugin for pip-installed stacks).
-These tests run, in child processes, when the test venv's python can
-import netCDF4, and skip saying why otherwise; xarray's netcdf4 engine
-additionally needs netCDF4 linked to the same libhdf5 as the connector.
+Both need a netCDF4 module that reads through the connector. These tests
+run, in child processes, when the test venv's python can import netCDF4,
+and skip saying why otherwise; xarray's netcdf4 engine additionally needs
+netCDF4 linked to the same libhdf5 as the connector. The project's venv
+has no netCDF4 (its h5py is built on the project's libhdf5, a netCDF4
+wheel would bring another): tests/wheels/test_cf_stacks.py runs the same
+checks with PyPI's netCDF4 and xarray wheels through the plugin directory.
 """
 import json
 import os
@@ -72,8 +73,8 @@ def netcdf4():
                     f"{proc.stderr.strip()[-300:]}")
     found = json.loads(proc.stdout)
     if not found["importable"]:
-        pytest.skip("netCDF4 is not importable in the test venv (" + found["why"] + "): its wheel, with the "
-                    "plugin for pip-installed stacks, comes with the portability work")
+        pytest.skip("netCDF4 is not importable in the test venv (" + found["why"] + "); "
+                    "tests/wheels/test_cf_stacks.py reads through PyPI's netCDF4 wheels instead")
     return found
 
 
