@@ -2,7 +2,9 @@
 module's functions from a shell.
 
     python -m h5lazy env                      the two exports for a shell
-    python -m h5lazy define FILE NAME EXPR    [--chunks N,N] [--overwrite]
+    python -m h5lazy define FILE NAME EXPR    [--chunks N,N] [--overwrite] [--fill-value V]
+                                              [--attr KEY=VALUE ...] [--attrs-from OPERAND]
+                                              [--dim AXIS=NAME ...]
     python -m h5lazy show FILE [NAME]         [--dot]
     python -m h5lazy check FILE
     python -m h5lazy eval FILE EXPR           [--slice '[0:2, ::-1]']
@@ -32,10 +34,38 @@ def _env(args):
     return 0
 
 
+def _attr(text):
+    """--attr KEY=VALUE as h5lazy define takes it: an integer, else a
+    number, else text; "..." is always text."""
+    key, eq, value = text.partition("=")
+    if not eq or not key:
+        raise argparse.ArgumentTypeError(f"--attr wants KEY=VALUE, got {text!r}")
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return key, value[1:-1]
+    for kind in (int, float):
+        try:
+            number = kind(value)
+        except ValueError:
+            continue
+        if kind is int or np.isfinite(number):
+            return key, number
+    return key, value
+
+
+def _dim(text):
+    """--dim AXIS=NAME."""
+    axis, eq, name = text.partition("=")
+    if not eq or not name or not axis.lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError(f"--dim wants AXIS=NAME, got {text!r}")
+    return int(axis), name
+
+
 def _define(args):
     chunks = [int(c) for c in args.chunks.split(",")] if args.chunks else None
     with h5lazy.open_file(args.file, "a") as f:
-        d = h5lazy.define(f, args.name, args.expression, chunks=chunks, overwrite=args.overwrite)
+        d = h5lazy.define(f, args.name, args.expression, chunks=chunks, overwrite=args.overwrite,
+                          fill_value=args.fill_value, attrs=dict(args.attr), attrs_from=args.attrs_from,
+                          dims=dict(args.dim))
     print(f"defined {d.name}: {d.dtype} {d.shape}")
     return 0
 
@@ -81,6 +111,12 @@ def main(argv=None):
     p = sub.add_parser("define", help="define a virtual dataset")
     p.add_argument("file"), p.add_argument("name"), p.add_argument("expression")
     p.add_argument("--chunks"), p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--fill-value", type=float, help="write missing values as this number (its _FillValue)")
+    p.add_argument("--attr", type=_attr, action="append", default=[], metavar="KEY=VALUE",
+                   help="set an attribute (repeatable): an integer, a number, else text")
+    p.add_argument("--attrs-from", metavar="OPERAND", help="copy an operand's descriptive attributes")
+    p.add_argument("--dim", type=_dim, action="append", default=[], metavar="AXIS=NAME",
+                   help="the dimension of an axis (repeatable)")
     p = sub.add_parser("show", help="what a virtual dataset is")
     p.add_argument("file"), p.add_argument("name", nargs="?")
     p.add_argument("--dot", action="store_true")

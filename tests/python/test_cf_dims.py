@@ -401,3 +401,21 @@ def test_results_read_together_keep_their_own_fill_values(src):
     np.testing.assert_array_equal(np.isnan(b), np.isnan(want))
     np.testing.assert_allclose(b[~np.isnan(b)], 2 * want[~np.isnan(want)], rtol=1e-6)
 
+
+def test_python_m_h5lazy_define_takes_the_same_options(src, capsys):
+    """python -m h5lazy define (the wheel's command) passes --fill-value,
+    --attr, --attrs-from and --dim to h5lazy.define."""
+    from h5lazy.__main__ import main
+    out = src / "out.nc"
+    two = 'stack([ds("src.nc", "/tas")[0], ds("src.nc", "/tas")[1]])'
+    assert main(["define", str(out), "t", two, "--fill-value", "-1", "--attr", "units=degK", "--attr", "n=3",
+                 "--attr", "w=0.25", "--attr", 'code="7"', "--attrs-from", "tas", "--dim", "0=pair"]) == 0
+    assert capsys.readouterr().out == "defined /t: float32 (2, 4, 6)\n"
+    with h5py.File(out, "r") as f:
+        a = f["t"].attrs
+        assert a["_FillValue"].tolist() == [-1.0] and a["units"] == "degK" and a["code"] == "7"
+        assert a["n"].dtype == np.int64 and a["w"].tolist() == [0.25] and a["long_name"] == "temperature"
+        assert [[s.name for s in f["t"].dims[k].values()] for k in range(3)] == [["/pair"], ["/lat"], ["/lon"]]
+    with pytest.raises(SystemExit):
+        main(["define", str(out), "u", "1", "--dim", "zero=x"])
+
