@@ -118,6 +118,14 @@ void lz_ctx_clear_error(lz_ctx *ctx);
 /* Bytes currently allocated through the context, and the most ever. */
 size_t lz_ctx_bytes_in_use(const lz_ctx *ctx);
 size_t lz_ctx_peak_bytes(const lz_ctx *ctx);
+/* Memory for a source's read, accounted to the context like the engine's
+ * own (so that bytes in use and the budget include it): NULL, with
+ * LZ_ENOMEM recorded, when it cannot be had. Free with lz_ctx_release. */
+void *lz_ctx_alloc(lz_ctx *ctx, size_t nbytes);
+void lz_ctx_release(lz_ctx *ctx, void *ptr);
+/* Bytes of the budget not in use now (a source sizing its in-flight
+ * buffers to what is left). */
+size_t lz_ctx_budget_left(const lz_ctx *ctx);
 /* Test hook: the allocation after the next `n` succeeds fails (n < 0: never). */
 void lz_ctx_fail_allocation_after(lz_ctx *ctx, long n);
 
@@ -204,6 +212,11 @@ struct lz_source {
                                  * one costs decoding all of it */
     const lz_decode *decode;    /* what a bare operand name sees (NULL: the stored
                                  * values); borrowed, outlives the graph */
+    size_t scratch_bytes;       /* most bytes a read allocates through the context
+                                 * beside the caller's buffer (chunks in flight);
+                                 * planning leaves them out of the budget */
+    int read_chunks;            /* chunks a read decodes at once (its threads); reads
+                                 * of filtered sources span at least that many */
 };
 
 /* An in-memory source over a caller's dense C-order array (tests, Python).

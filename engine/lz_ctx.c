@@ -202,6 +202,25 @@ lz_ctx_budget_used(const lz_ctx *ctx)
 }
 
 void *
+lz_ctx_alloc(lz_ctx *ctx, size_t nbytes)
+{
+    return lz_alloc(ctx, nbytes);
+}
+
+void
+lz_ctx_release(lz_ctx *ctx, void *ptr)
+{
+    lz_free(ctx, ptr);
+}
+
+size_t
+lz_ctx_budget_left(const lz_ctx *ctx)
+{
+    size_t used = lz_ctx_budget_used(ctx);
+    return ctx->config.memory_bytes > used ? ctx->config.memory_bytes - used : 0;
+}
+
+void *
 lz_calloc(lz_ctx *ctx, size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size) {

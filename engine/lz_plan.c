@@ -12,6 +12,8 @@
 
 #include "lz_vm.h"
 
+#include <string.h>
+
 /* ---- cost model ------------------------------------------------------------------- */
 
 size_t
@@ -206,6 +208,24 @@ lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n)
 }
 
 void
+lz_graph_read_needs(const lz_graph *g, lz_read_needs *needs)
+{
+    memset(needs, 0, sizeof *needs);
+    needs->read_chunks = 1;
+    for (size_t i = 0; i < g->nsources; i++) {
+        const lz_source *src = g->sources[i];
+        needs->scratch_bytes = src->scratch_bytes > needs->scratch_bytes ? src->scratch_bytes : needs->scratch_bytes;
+        if (!src->filtered || src->rank == 0)
+            continue;
+        int64_t elems = 1;
+        for (int k = 0; k < src->rank; k++)
+            elems *= src->chunk[k] > 0 ? src->chunk[k] : 1;
+        needs->chunk_elems = elems > needs->chunk_elems ? elems : needs->chunk_elems;
+        needs->read_chunks = src->read_chunks > needs->read_chunks ? src->read_chunks : needs->read_chunks;
+    }
+}
+
+void
 lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_pieces *p)
 {
     const lz_graph *g = ev->g;
@@ -214,7 +234,12 @@ lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_piece
         per += lz_node_cost(ev, g->roots[r]);
     int64_t max_elems = nelem;
     if (per > 0) {
-        int64_t fit = (int64_t)(ev->ctx->config.memory_bytes / 2 / per);
+        /* The sources' in-flight chunks come out of the budget first. */
+        lz_read_needs needs;
+        lz_graph_read_needs(g, &needs);
+        size_t budget = ev->ctx->config.memory_bytes;
+        budget = budget > needs.scratch_bytes ? budget - needs.scratch_bytes : 0;
+        int64_t fit = (int64_t)(budget / 2 / per);
         max_elems = fit < 1 ? 1 : fit < max_elems ? fit : max_elems;
         /* Small pieces where they cost no reads: their temporaries stay
          * in cache and are reused from piece to piece, where large ones
@@ -223,10 +248,12 @@ lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_piece
          * saved took half the CPU time with pieces of 512 KiB). Not over
          * a reduction, whose scans they would cut across the chunks, nor
          * over a broadcast operand, which every piece reads again
-         * (x[:, None] * y[None, :]: y 7 times per chunk of 32 rows). */
+         * (x[:, None] * y[None, :]: y 7 times per chunk of 32 rows), nor
+         * over a filtered source, whose chunks every piece would decode
+         * again and which decodes in parallel only what one read spans. */
         int64_t small = (int64_t)(LZ_PIECE_BYTES / per);
-        if (small < max_elems && !holds_anywhere(ev, (const lz_node *const *)g->roots, g->nroots,
-                                                 reduces_or_broadcasts))
+        if (small < max_elems && needs.chunk_elems == 0 &&
+            !holds_anywhere(ev, (const lz_node *const *)g->roots, g->nroots, reduces_or_broadcasts))
             max_elems = small > 0 ? small : 1;
     }
     int64_t grid[LZ_MAX_RANK];

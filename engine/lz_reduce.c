@@ -758,6 +758,7 @@ lz_reduce_input_box(const lz_node *n, const lz_box *box, lz_box *ibox)
  * into slabs that fit the budget. */
 typedef struct scan_plan {
     int64_t most;        /* outputs per piece */
+    size_t slab_cap;     /* a slab buffer's most bytes */
     int64_t grid[LZ_MAX_RANK]; /* the outputs' chunk grid, to cut pieces on */
     size_t state;        /* accumulator bytes per output, all reductions */
     size_t per;          /* bytes per input element of a slab */
@@ -780,7 +781,7 @@ slab_elements(const scan_plan *p, int64_t nout)
 {
     size_t state = (size_t)nout * p->state;
     size_t bytes = (p->left > state ? p->left - state : 0) / 2 / (size_t)p->nbuf;
-    return (int64_t)((bytes < LZ_SLAB_BYTES ? bytes : LZ_SLAB_BYTES) / p->per);
+    return (int64_t)((bytes < p->slab_cap ? bytes : p->slab_cap) / p->per);
 }
 
 /* Accumulators of a piece beyond this are cut into pieces of outputs, so
@@ -810,9 +811,21 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
     for (int q = 0; q < nred; q++)
         p->state += lz_reduce_state_bytes(nodes[q]);
     p->per = lz_dtype_size(x->dtype) + lz_node_cost(ev, x);
-    size_t used = lz_ctx_budget_used(ev->ctx), budget = ev->ctx->config.memory_bytes;
+    /* The sources' in-flight chunks come out of what is left. */
+    lz_read_needs needs;
+    lz_graph_read_needs(ev->g, &needs);
+    size_t used = lz_ctx_budget_used(ev->ctx) + needs.scratch_bytes, budget = ev->ctx->config.memory_bytes;
     p->left = budget > used ? budget - used : 0;
     p->nbuf = lz_pool_size(lz_ctx_pool(ev->ctx)) > 1 ? 2 : 1;
+    /* A slab over filtered sources spans as many of their chunks as a
+     * read decodes at once (one per thread), or its threads would idle:
+     * W1z's chunks are the 4 MiB of LZ_SLAB_BYTES. */
+    p->slab_cap = LZ_SLAB_BYTES;
+    if (needs.chunk_elems > 0 && needs.read_chunks > 1 && lz_node_reads_filtered(ev, x)) {
+        double want = (double)needs.chunk_elems * (double)needs.read_chunks * (double)p->per;
+        if (want > (double)p->slab_cap && want < (double)SIZE_MAX)
+            p->slab_cap = (size_t)want;
+    }
     p->most = nout;
     memset(p->grid, 0, sizeof p->grid);
     int64_t total = reduced_count(nodes[0]);

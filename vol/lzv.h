@@ -24,7 +24,7 @@ typedef enum lzv_files_policy {
 /* Tunables from the connector's info string; copied into every object. */
 typedef struct lzv_config {
     size_t memory_bytes;    /* evaluation budget per read, bytes */
-    int threads;            /* threads computing one read, the caller included */
+    int threads;            /* threads computing one read, the caller included; 0: auto */
     size_t cache_bytes;     /* reduction results kept per virtual dataset */
     lzv_files_policy files; /* where operands may live */
 } lzv_config;
@@ -99,6 +99,9 @@ void lzv_wrap_request(void **req, const lzv_obj *like);
 /* ---- info (lzv_info.c) ---------------------------------------------------- */
 
 void lzv_config_init(lzv_config *config);
+/* The threads a read uses: config->threads, or for auto (0) the CPUs the
+ * process may run on. */
+int lzv_config_threads(const lzv_config *config);
 /* The connector info from a FAPL (or the native default when the FAPL
  * carries none); free with lzv_info_free. NULL on failure, error pushed. */
 lzv_info *lzv_info_from_fapl(hid_t fapl_id);

@@ -6,8 +6,11 @@
  *   under_info={<string>}       its own info string (braces may nest)
  *   memory=<size>               evaluation budget per read: bytes, or with a
  *                               suffix K/KiB, M/MiB, G/GiB (powers of 1024)
- *   threads=<n>                 threads computing one read (1-64, default 1;
- *                               HDF5 calls stay on the reading thread)
+ *   threads=<n>|auto            threads computing one read: decoding filtered
+ *                               chunks and folding reductions (1-64, or auto:
+ *                               the CPUs the process may use; default auto,
+ *                               docs/design.md "Threads" says why; HDF5 calls
+ *                               stay on the reading thread)
  *   cache=<size>                reduction results kept per open virtual
  *                               dataset between reads (default 32 MiB; 0 off)
  *   files=anywhere|below|none   where operands in other files may live: any
@@ -17,6 +20,7 @@
  * to_str writes every key, sizes in bytes, so the round trip is exact.
  */
 #include "lzv.h"
+#include "lzv_workq.h"
 
 #include <H5VLpassthru.h>
 
@@ -32,9 +36,16 @@ lzv_config_init(lzv_config *config)
     lz_config engine;
     lz_config_init(&engine);
     config->memory_bytes = engine.memory_bytes;
-    config->threads = engine.threads;
+    /* auto (0), not the engine's 1: see docs/design.md, "Threads". */
+    config->threads = 0;
     config->cache_bytes = engine.cache_bytes;
     config->files = LZV_FILES_ANYWHERE;
+}
+
+int
+lzv_config_threads(const lzv_config *config)
+{
+    return config->threads > 0 ? config->threads : lzv_cpus_allowed();
 }
 
 static const char *const files_names[] = {
@@ -151,9 +162,12 @@ lzv_info_to_str(const void *ptr, char **str)
     size_t size = 160 + (under ? strlen(under) : 0);
     *str = H5allocate_memory(size, false);
     const lzv_config *c = &info->config;
+    char threads[16] = "auto";
+    if (c->threads > 0)
+        snprintf(threads, sizeof threads, "%d", c->threads);
     if (*str)
-        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu;threads=%d;cache=%zu;files=%s",
-                 (unsigned)value, under ? under : "", c->memory_bytes, c->threads, c->cache_bytes,
+        snprintf(*str, size, "under_vol=%u;under_info={%s};memory=%zu;threads=%s;cache=%zu;files=%s",
+                 (unsigned)value, under ? under : "", c->memory_bytes, threads, c->cache_bytes,
                  files_names[c->files]);
     if (under)
         H5free_memory(under);
@@ -285,12 +299,16 @@ lzv_info_from_str(const char *str, void **out)
             char digits[8] = "";
             char *end = NULL;
             long n = 0;
-            if (vlen > 0 && (size_t)vlen < sizeof digits && isdigit((unsigned char)v[0])) {
+            if (vlen == 4 && !strncmp(v, "auto", 4)) {
+                end = digits; /* auto: 0, resolved when used (lzv_config_threads) */
+            } else if (vlen > 0 && (size_t)vlen < sizeof digits && isdigit((unsigned char)v[0])) {
                 memcpy(digits, v, (size_t)vlen);
                 n = strtol(digits, &end, 10);
+                if (n < 1 || n > 64)
+                    end = NULL;
             }
-            if (!end || *end || n < 1 || n > 64) {
-                LZV_ERROR(LZ_EVALUE, "connector info: threads=%.*s is not a count from 1 to 64",
+            if (!end || *end) {
+                LZV_ERROR(LZ_EVALUE, "connector info: threads=%.*s is not a count from 1 to 64 (or auto)",
                           (int)vlen, v);
                 goto fail;
             }

@@ -80,7 +80,7 @@ open_expression(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id, session 
     lz_config cfg;
     lz_config_init(&cfg);
     cfg.memory_bytes = file->access->config.memory_bytes / 4 * 3;
-    cfg.threads = file->access->config.threads;
+    cfg.threads = lzv_config_threads(&file->access->config);
     cfg.cache_bytes = file->access->config.cache_bytes;
     a->is_virtual = 1;
     s->b = &s->own;

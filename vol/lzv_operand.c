@@ -172,6 +172,12 @@ operand_read(const lz_source *src, lz_ctx *ctx, const lz_box *box, void *buf, vo
 {
     lzv_operand *op = src->impl;
     lzv_xfer *x = read_arg;
+    if (op->chunks.enabled) { /* filtered chunks decoded here, on the workers (lzv_chunk.c) */
+        lzv_chunk_result r = lzv_chunk_read(&op->chunks, op->under_dset, op->under_vol_id, op->mem_type, op->label,
+                                            ctx, box, buf, x->dxpl_id, &x->cause);
+        if (r != LZV_CHUNK_DECLINED)
+            return r == LZV_CHUNK_DONE ? LZ_OK : LZ_ESOURCE;
+    }
     hsize_t start[H5S_MAX_RANK], stride[H5S_MAX_RANK], count[H5S_MAX_RANK], dims[H5S_MAX_RANK];
     int rank = src->rank;
     for (int k = 0; k < rank; k++) {
@@ -367,9 +373,10 @@ check_reached_file(const lzv_place *place, const lz_operand *op, const char *vds
     return st;
 }
 
-/* Fill the source description of an opened dataset; errors go to ctx. */
+/* Fill the source description of an opened dataset; errors go to ctx.
+ * `threads` decode its chunks when they are filtered. */
 static lz_status
-describe(lzv_operand *o, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx)
+describe(lzv_operand *o, const lz_operand *op, int threads, hid_t dxpl_id, lz_ctx *ctx)
 {
     H5VL_dataset_get_args_t sargs = {.op_type = H5VL_DATASET_GET_SPACE};
     H5VL_dataset_get_args_t targs = {.op_type = H5VL_DATASET_GET_TYPE};
@@ -410,6 +417,9 @@ describe(lzv_operand *o, const lz_operand *op, hid_t dxpl_id, lz_ctx *ctx)
             for (int k = 0; k < rank; k++)
                 o->source.chunk[k] = (int64_t)chunk[k];
             o->source.filtered = H5Pget_nfilters(dcpl) > 0;
+            lzv_chunk_src_init(&o->chunks, o->under_dset, o->under_vol_id, dcpl, type, o->mem_type, threads);
+            o->source.scratch_bytes = lzv_chunk_src_scratch_bytes(&o->chunks);
+            o->source.read_chunks = o->chunks.enabled ? o->chunks.threads : 1;
         }
         H5Pclose(dcpl);
     }
@@ -525,7 +535,7 @@ open_one(const lzv_place *place, const lz_operand *op, const char *vds_name, hid
     } else {
         o->source.ops = &operand_ops;
         o->source.impl = o;
-        st = describe(o, op, dxpl_id, ctx);
+        st = describe(o, op, lzv_config_threads(&place->access->config), dxpl_id, ctx);
     }
     if (st == LZ_OK)
         st = attach_decoding(place, op, dxpl_id, ctx, o);

@@ -15,6 +15,7 @@
 #define LZV_OPERAND_H
 
 #include "lzv.h"
+#include "lzv_chunk.h"
 
 /* Where a virtual dataset lives: enough to resolve its operands. Operands
  * in the same file are opened by absolute path from `under_loc` (any object
@@ -67,6 +68,7 @@ typedef struct lzv_operand {
     H5O_token_t token;    /*   read together share an operand (lzv_read.c) */
     struct lzv_cf *cf;    /* its CF decoding and what show says of it (owned; NULL until
                              opened); source.decode points into it when it applies */
+    lzv_chunk_src chunks; /* how its chunks are decoded here (chunks.enabled false: by HDF5) */
 } lzv_operand;
 
 /* The state of one read, which the engine hands to every operand read of

@@ -7,6 +7,7 @@
  * datasets handled in the dataset slots.
  */
 #include "lzv.h"
+#include "lzv_workq.h"
 
 #include <H5PLextern.h>
 
@@ -56,6 +57,7 @@ lzv_terminate(void)
     lzv_op_define = lzv_op_inspect = -1;
     lzv_error_term();
     lzv_file_unpin();
+    lzv_workq_shutdown(); /* the decoding workers, idle between reads */
     lzv_stack_restore(saved);
     return 0;
 }

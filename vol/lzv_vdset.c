@@ -259,7 +259,7 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
     lz_config cfg;
     lz_config_init(&cfg);
     cfg.memory_bytes = dset->access->config.memory_bytes / 4 * 3;
-    cfg.threads = dset->access->config.threads;
+    cfg.threads = lzv_config_threads(&dset->access->config);
     cfg.cache_bytes = dset->access->config.cache_bytes;
     lzv_place place;
     if (lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dset->access, dxpl_id, &place) < 0)

@@ -1,0 +1,523 @@
+/* lzv_chunk.c — reading filtered chunks by decoding them in the connector
+ * (see lzv_chunk.h).
+ *
+ * How a read goes. The box's chunks are visited in C order of their
+ * positions. For each one the calling thread asks the under connector
+ * where it is stored; a chunk never written, or one whose filter mask
+ * skips a filter, is read through HDF5 there and then (its part of the
+ * box only). Any other chunk is read raw into a free slot and handed to
+ * the workers, which decode it, swap its bytes if it is stored in the
+ * other order, and copy the box's part of it into the caller's buffer
+ * (chunks cover disjoint parts of it). A chunk that lies whole in the box
+ * and whose part of the buffer is one run decodes straight into it.
+ * There are as many slots as threads; when none is free the calling
+ * thread waits for the oldest, decoding queued chunks meanwhile, so it
+ * reads the next chunk as soon as a slot frees and decodes while it would
+ * otherwise wait. A slot is two buffers of the chunk's largest size
+ * between filters, taken from the read's budget (lz_ctx_alloc) when the
+ * slot is first used and given back at the end of the read.
+ *
+ * Errors: a worker writes its cause into its slot; the calling thread
+ * collects slots in the order it filled them, so the first failing chunk
+ * in that order is the one reported, with its position and the cause.
+ */
+#include "lzv_chunk.h"
+
+#include "lzv_chunk_native.h"
+#include "lzv_workq.h"
+
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(LZV_FILTER_DEFLATE == H5Z_FILTER_DEFLATE, "deflate's identifier");
+_Static_assert(LZV_FILTER_SHUFFLE == H5Z_FILTER_SHUFFLE, "shuffle's identifier");
+_Static_assert(LZV_FILTER_FLETCHER32 == H5Z_FILTER_FLETCHER32, "fletcher32's identifier");
+_Static_assert(LZV_FILTER_SZIP == H5Z_FILTER_SZIP, "szip's identifier");
+_Static_assert(LZV_PIPELINE_MAX <= 32, "a filter mask has 32 bits");
+
+/* Whether `file_type` is `mem_type` (*swap false) or its byte-swapped twin
+ * (*swap true): integers and IEEE floats only, whose conversion between
+ * the two orders is a byte swap and nothing else. */
+static bool
+same_or_swapped(hid_t file_type, hid_t mem_type, bool *swap)
+{
+    H5T_class_t cls = H5Tget_class(file_type);
+    if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Tget_class(mem_type) != cls)
+        return false;
+    if (H5Tequal(file_type, mem_type) > 0) {
+        *swap = false;
+        return true;
+    }
+    hid_t twin = H5Tcopy(mem_type);
+    bool equal = false;
+    if (twin >= 0) {
+        H5T_order_t order = H5Tget_order(mem_type);
+        if (order == H5T_ORDER_LE || order == H5T_ORDER_BE)
+            equal = H5Tset_order(twin, order == H5T_ORDER_LE ? H5T_ORDER_BE : H5T_ORDER_LE) >= 0 &&
+                    H5Tequal(file_type, twin) > 0;
+        H5Tclose(twin);
+    }
+    *swap = true;
+    return equal;
+}
+
+void
+lzv_chunk_src_init(lzv_chunk_src *cs, void *under_dset, hid_t under_vol_id, hid_t dcpl, hid_t file_type,
+                   hid_t mem_type, int threads)
+{
+    memset(cs, 0, sizeof *cs);
+    hid_t saved = lzv_stack_save(); /* every question below may fail quietly */
+    int nfilters = H5Pget_layout(dcpl) == H5D_CHUNKED ? H5Pget_nfilters(dcpl) : 0;
+    int rank = nfilters > 0 ? H5Pget_chunk(dcpl, H5S_MAX_RANK, NULL) : 0;
+    hsize_t chunk[H5S_MAX_RANK];
+    size_t esize = H5Tget_size(file_type);
+    bool ok = nfilters > 0 && nfilters <= LZV_PIPELINE_MAX && rank > 0 && esize > 0 &&
+              H5Pget_chunk(dcpl, rank, chunk) == rank && same_or_swapped(file_type, mem_type, &cs->swap);
+    size_t bytes = esize;
+    for (int k = 0; ok && k < rank; k++) {
+        ok = chunk[k] > 0 && bytes <= UINT32_MAX / chunk[k]; /* HDF5 chunks are < 4 GiB */
+        bytes *= ok ? (size_t)chunk[k] : 1;
+        cs->chunk[k] = (int64_t)chunk[k];
+    }
+    for (int i = 0; ok && i < nfilters; i++) {
+        lzv_filter *f = &cs->pipe.f[i];
+        unsigned flags = 0, config = 0;
+        size_t ncd = LZV_FILTER_CD_MAX;
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, f->cd, 0, NULL, &config);
+        /* More client values than the buffer means HDF5 kept the rest. */
+        ok = id >= 0 && ncd <= LZV_FILTER_CD_MAX;
+        f->id = (unsigned)id;
+        f->ncd = ncd;
+    }
+    if (ok) {
+        cs->pipe.n = nfilters;
+        cs->pipe.chunk_bytes = bytes;
+        cs->pipe.verify = true;
+        ok = lzv_pipeline_prepare(&cs->pipe) == NULL && lzv_native_chunks_supported(under_dset, under_vol_id);
+    }
+    lzv_stack_restore(saved);
+    if (!ok) {
+        memset(cs, 0, sizeof *cs);
+        return;
+    }
+    cs->enabled = true;
+    cs->rank = rank;
+    cs->esize = esize;
+    cs->threads = threads < 1 ? 1 : threads;
+    /* A stored chunk is rarely larger than its data: deflate's stored
+     * blocks add 5 bytes per 64 KiB, lz4 and blosc less than 1/128; a
+     * larger one grows its slot past this when it comes. */
+    size_t raw = bytes + bytes / 128 + 64;
+    cs->slot_bytes = 2 * lzv_pipeline_buffer_bytes(&cs->pipe, raw);
+}
+
+size_t
+lzv_chunk_src_scratch_bytes(const lzv_chunk_src *cs)
+{
+    return cs->enabled ? (size_t)cs->threads * cs->slot_bytes : 0;
+}
+
+/* ---- one chunk's place in the box ------------------------------------------------------ */
+
+/* The part of the box a chunk holds, axis by axis: box indices
+ * first..first+n, at element `off` of the chunk, every step-th. */
+typedef struct chunk_part {
+    hsize_t origin[H5S_MAX_RANK]; /* the chunk's first element in the dataset */
+    int64_t first[H5S_MAX_RANK];  /* first box index in the chunk */
+    int64_t n[H5S_MAX_RANK];      /* box indices in the chunk */
+    int64_t off[H5S_MAX_RANK];    /* chunk element of the first of them */
+} chunk_part;
+
+/* Box indices of axis k that fall in chunk c: false when none does. */
+static bool
+axis_part(const lz_box *box, int64_t chunk, int k, int64_t c, int64_t *first, int64_t *n, int64_t *off)
+{
+    int64_t lo = c * chunk, hi = lo + chunk; /* the chunk's elements [lo, hi) */
+    int64_t s = box->start[k], step = box->step[k];
+    int64_t i0 = lo > s ? (lo - s + step - 1) / step : 0;
+    int64_t i1 = (hi - 1 - s) / step + 1; /* one past the last index below hi */
+    if (hi - 1 < s)
+        return false;
+    if (i1 > box->count[k])
+        i1 = box->count[k];
+    if (i0 >= i1)
+        return false;
+    *first = i0;
+    *n = i1 - i0;
+    *off = s + i0 * step - lo;
+    return true;
+}
+
+/* ---- slots and the worker's task ---------------------------------------------------- */
+
+typedef struct slot {
+    lzv_task task;                 /* queued to the workers; must be first */
+    const lzv_chunk_src *cs;       /* the source */
+    const lzv_pipeline *pipe;      /* the read's pipeline (its verify setting) */
+    const lz_box *box;             /* the read's box */
+    const int64_t *bstride;        /* the buffer's stride of each axis, elements */
+    unsigned char *buf;            /* the read's buffer */
+    unsigned char *mem[2];         /* this slot's two buffers (accounted) */
+    size_t mem_bytes;              /* size of each */
+    size_t raw_bytes;              /* the stored chunk in mem[0] */
+    chunk_part part;               /* where the chunk goes */
+    lzv_codec codec;               /* decoder state of whichever thread runs the slot */
+    bool busy;                     /* holds a chunk not yet collected */
+    bool failed;                   /* the decode failed: why says how */
+    char why[LZV_FILTER_WHY];      /* the cause */
+} slot;
+
+static void
+swap_bytes(unsigned char *p, size_t nelem, size_t esize)
+{
+    for (size_t i = 0; i < nelem; i++, p += esize)
+        for (size_t a = 0, b = esize - 1; a < b; a++, b--) {
+            unsigned char t = p[a];
+            p[a] = p[b];
+            p[b] = t;
+        }
+}
+
+/* Whether the chunk's part is the whole chunk and one run of the buffer:
+ * then it decodes in place. The dest of that run into *dest. */
+static bool
+direct_dest(const slot *s, unsigned char **dest)
+{
+    const lzv_chunk_src *cs = s->cs;
+    const chunk_part *p = &s->part;
+    int outer = -1; /* the first axis with more than one index */
+    int64_t at = 0;
+    for (int k = 0; k < cs->rank; k++) {
+        if (p->off[k] != 0 || p->n[k] != cs->chunk[k] || (s->box->step[k] != 1 && p->n[k] > 1))
+            return false;
+        if (p->n[k] > 1 && outer < 0)
+            outer = k;
+        else if (p->n[k] > 1 && p->n[k] != s->box->count[k])
+            return false; /* a later axis shorter than the box: not one run */
+        at += p->first[k] * s->bstride[k];
+    }
+    *dest = s->buf + (size_t)at * cs->esize;
+    return true;
+}
+
+/* Copy the box's part of a decoded chunk (dense, the chunk's extents) into
+ * the buffer. */
+static void
+scatter(const slot *s, const unsigned char *chunk)
+{
+    const lzv_chunk_src *cs = s->cs;
+    const chunk_part *p = &s->part;
+    int rank = cs->rank, last = rank - 1;
+    size_t es = cs->esize;
+    int64_t cstride[H5S_MAX_RANK]; /* the chunk's stride per axis, elements */
+    cstride[last] = 1;
+    for (int k = last - 1; k >= 0; k--)
+        cstride[k] = cstride[k + 1] * cs->chunk[k + 1];
+    int64_t idx[H5S_MAX_RANK] = {0};
+    int64_t inner_step = s->box->step[last];
+    for (;;) {
+        int64_t src = 0, dst = 0;
+        for (int k = 0; k < rank; k++) {
+            src += (p->off[k] + idx[k] * s->box->step[k]) * cstride[k];
+            dst += (p->first[k] + idx[k]) * s->bstride[k];
+        }
+        const unsigned char *from = chunk + (size_t)src * es;
+        unsigned char *to = s->buf + (size_t)dst * es;
+        if (inner_step == 1)
+            memcpy(to, from, (size_t)p->n[last] * es);
+        else
+            for (int64_t i = 0; i < p->n[last]; i++)
+                memcpy(to + (size_t)i * es, from + (size_t)(i * inner_step) * es, es);
+        int k = last - 1;
+        while (k >= 0 && ++idx[k] == p->n[k])
+            idx[k--] = 0;
+        if (k < 0)
+            break;
+    }
+}
+
+/* The worker's part: decode, swap, place. */
+static void
+slot_run(lzv_task *task)
+{
+    slot *s = (slot *)task;
+    unsigned char *dest = NULL, *result = NULL;
+    bool direct = direct_dest(s, &dest);
+    unsigned char *const bufs[2] = {s->mem[0], s->mem[1]};
+    if (lzv_pipeline_decode(s->pipe, &s->codec, bufs, s->raw_bytes, direct ? dest : NULL, &result, s->why) < 0) {
+        s->failed = true;
+        return;
+    }
+    unsigned char *chunk = direct ? dest : result;
+    if (s->cs->swap)
+        swap_bytes(chunk, s->pipe->chunk_bytes / s->cs->esize, s->cs->esize);
+    if (!direct)
+        scatter(s, chunk);
+}
+
+/* ---- the read ------------------------------------------------------------------------ */
+
+/* The state of one read. */
+typedef struct reader {
+    const lzv_chunk_src *cs;
+    void *under_dset;
+    hid_t under_vol_id;
+    hid_t mem_type;
+    const char *label;
+    lz_ctx *ctx;
+    const lz_box *box;
+    unsigned char *buf;
+    hid_t dxpl_id;
+    hid_t *cause;
+    lzv_pipeline pipe;             /* cs->pipe with this transfer's checksum setting */
+    int64_t bstride[H5S_MAX_RANK]; /* the buffer's strides, elements */
+    lzv_workq *q;                  /* NULL: decode on the calling thread */
+    slot *slots;                   /* nslots of them */
+    int nslots;
+    int next;                      /* the slot the next chunk goes to */
+    lz_status st;                  /* the first failure */
+} reader;
+
+static void
+position_text(const reader *r, const hsize_t *origin, char *text, size_t size)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 0; k < r->cs->rank && used < size; k++)
+        used += (size_t)snprintf(text + used, size - used, "%s%llu", k ? ", " : "", (unsigned long long)origin[k]);
+}
+
+/* Keep HDF5's account of a failed call for the caller, first one only. */
+static void
+keep_cause(reader *r)
+{
+    if (*r->cause < 0)
+        *r->cause = lzv_stack_save();
+    else
+        H5Eclear2(H5E_DEFAULT);
+}
+
+static lz_status
+fail_chunk(reader *r, const hsize_t *origin, const char *why)
+{
+    char at[400];
+    position_text(r, origin, at, sizeof at);
+    return lz_ctx_fail(r->ctx, LZ_ESOURCE, 0, 0, "reading operand '%s' failed: its chunk at (%s) %s", r->label, at,
+                       why);
+}
+
+/* Collect slot s if it holds a chunk: wait for it, note its failure. */
+static void
+collect(reader *r, slot *s)
+{
+    if (!s->busy)
+        return;
+    lzv_workq_wait(r->q, &s->task);
+    s->busy = false;
+    if (s->failed && r->st == LZ_OK) {
+        char why[LZV_FILTER_WHY + 32];
+        snprintf(why, sizeof why, "cannot be decoded: %s", s->why);
+        r->st = fail_chunk(r, s->part.origin, why);
+    }
+}
+
+/* Read the chunk's part of the box through HDF5 (fill values, masked
+ * filters): the buffer's selection is the part's box indices. */
+static lz_status
+read_through_hdf5(reader *r, const chunk_part *p)
+{
+    int rank = r->cs->rank;
+    hsize_t dims[H5S_MAX_RANK], mstart[H5S_MAX_RANK], fstart[H5S_MAX_RANK], stride[H5S_MAX_RANK],
+        count[H5S_MAX_RANK], fdims[H5S_MAX_RANK];
+    for (int k = 0; k < rank; k++) {
+        dims[k] = (hsize_t)r->box->count[k];
+        mstart[k] = (hsize_t)p->first[k];
+        fstart[k] = p->origin[k] + (hsize_t)p->off[k];
+        stride[k] = (hsize_t)r->box->step[k];
+        count[k] = (hsize_t)p->n[k];
+    }
+    herr_t st = -1;
+    hid_t fspace = H5I_INVALID_HID;
+    H5VL_dataset_get_args_t sargs = {.op_type = H5VL_DATASET_GET_SPACE};
+    if (H5VLdataset_get(r->under_dset, r->under_vol_id, &sargs, r->dxpl_id, NULL) >= 0)
+        fspace = sargs.args.get_space.space_id;
+    hid_t mspace = H5Screate_simple(rank, dims, NULL);
+    if (fspace >= 0 && mspace >= 0 && H5Sget_simple_extent_dims(fspace, fdims, NULL) == rank &&
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, fstart, stride, count, NULL) >= 0 &&
+        H5Sselect_hyperslab(mspace, H5S_SELECT_SET, mstart, NULL, count, NULL) >= 0) {
+        void *buf = r->buf;
+        st = H5VLdataset_read(1, &r->under_dset, r->under_vol_id, &r->mem_type, &mspace, &fspace, r->dxpl_id,
+                              &buf, NULL);
+    }
+    if (st < 0)
+        keep_cause(r);
+    hid_t saved = lzv_stack_save();
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    lzv_stack_restore(saved);
+    if (st < 0)
+        return lz_ctx_fail(r->ctx, LZ_ESOURCE, 0, 0, "reading operand '%s' failed", r->label);
+    return LZ_OK;
+}
+
+/* Give slot s buffers of at least `bytes` each, from the budget. */
+static lz_status
+slot_reserve(reader *r, slot *s, size_t bytes)
+{
+    if (s->mem_bytes >= bytes)
+        return LZ_OK;
+    lz_ctx_release(r->ctx, s->mem[0]);
+    lz_ctx_release(r->ctx, s->mem[1]);
+    s->mem[0] = s->mem[1] = NULL;
+    s->mem_bytes = 0;
+    if (!(s->mem[0] = lz_ctx_alloc(r->ctx, bytes)) || !(s->mem[1] = lz_ctx_alloc(r->ctx, bytes)))
+        return LZ_ENOMEM;
+    s->mem_bytes = bytes;
+    return LZ_OK;
+}
+
+/* One chunk: where it is, then HDF5's read or a slot's decode. */
+static lz_status
+read_chunk(reader *r, chunk_part *p)
+{
+    bool stored = false;
+    unsigned mask = 0;
+    hsize_t bytes = 0;
+    if (lzv_native_chunk_info(r->under_dset, r->under_vol_id, p->origin, r->dxpl_id, &stored, &mask, &bytes) < 0) {
+        keep_cause(r);
+        return fail_chunk(r, p->origin, "cannot be located");
+    }
+    if (!stored || mask != 0 || bytes == 0)
+        return read_through_hdf5(r, p);
+    slot *s = &r->slots[r->next];
+    r->next = (r->next + 1) % r->nslots;
+    collect(r, s);
+    if (r->st != LZ_OK)
+        return r->st;
+    size_t need = lzv_pipeline_buffer_bytes(&r->pipe, (size_t)bytes);
+    if (bytes > SIZE_MAX / 4 || slot_reserve(r, s, need) != LZ_OK)
+        return lz_ctx_fail(r->ctx, LZ_ENOMEM, 0, 0, "out of memory reading operand '%s'", r->label);
+    uint32_t read_mask = 0;
+    if (lzv_native_chunk_read(r->under_dset, r->under_vol_id, p->origin, r->dxpl_id, s->mem[0], (size_t)bytes,
+                              &read_mask) < 0) {
+        keep_cause(r);
+        return fail_chunk(r, p->origin, "cannot be read");
+    }
+    if (read_mask != 0) /* rewritten between the two calls: let HDF5 decide */
+        return read_through_hdf5(r, p);
+    s->part = *p;
+    s->raw_bytes = (size_t)bytes;
+    s->failed = false;
+    s->busy = true;
+    lzv_workq_submit(r->q, &s->task);
+    if (!r->q) /* ran at once */
+        collect(r, s);
+    return r->st;
+}
+
+/* Walk the box's chunks in C order of their positions. */
+static lz_status
+read_chunks(reader *r)
+{
+    const lzv_chunk_src *cs = r->cs;
+    int rank = cs->rank;
+    int64_t c0[H5S_MAX_RANK], c1[H5S_MAX_RANK], c[H5S_MAX_RANK];
+    for (int k = 0; k < rank; k++) {
+        const lz_box *b = r->box;
+        if (b->count[k] == 0)
+            return LZ_OK;
+        c0[k] = b->start[k] / cs->chunk[k];
+        c1[k] = (b->start[k] + (b->count[k] - 1) * b->step[k]) / cs->chunk[k];
+        c[k] = c0[k];
+    }
+    for (;;) {
+        chunk_part p;
+        bool any = true;
+        for (int k = 0; k < rank && any; k++) {
+            any = axis_part(r->box, cs->chunk[k], k, c[k], &p.first[k], &p.n[k], &p.off[k]);
+            p.origin[k] = (hsize_t)(c[k] * cs->chunk[k]);
+        }
+        if (any) {
+            lz_status st = read_chunk(r, &p);
+            if (st != LZ_OK)
+                return st;
+        }
+        int k = rank - 1;
+        while (k >= 0 && ++c[k] > c1[k])
+            c[k] = c0[k], k--;
+        if (k < 0)
+            return LZ_OK;
+    }
+}
+
+/* Whether the transfer list asks for what only HDF5's read does: a data
+ * transform. Its checksum setting goes into *verify. */
+static bool
+transfer_needs_hdf5(hid_t dxpl_id, bool *verify)
+{
+    *verify = true;
+    if (dxpl_id == H5P_DEFAULT || dxpl_id == H5P_DATASET_XFER_DEFAULT)
+        return false;
+    hid_t saved = lzv_stack_save();
+    ssize_t transform;
+    H5Z_EDC_t edc;
+    H5E_BEGIN_TRY {
+        transform = H5Pget_data_transform(dxpl_id, NULL, 0);
+        edc = H5Pget_edc_check(dxpl_id);
+    } H5E_END_TRY
+    lzv_stack_restore(saved);
+    *verify = edc != H5Z_DISABLE_EDC;
+    return transform > 0;
+}
+
+lzv_chunk_result
+lzv_chunk_read(const lzv_chunk_src *cs, void *under_dset, hid_t under_vol_id, hid_t mem_type, const char *label,
+               lz_ctx *ctx, const lz_box *box, void *buf, hid_t dxpl_id, hid_t *cause)
+{
+    bool verify = true;
+    if (!cs->enabled || box->rank != cs->rank || transfer_needs_hdf5(dxpl_id, &verify))
+        return LZV_CHUNK_DECLINED;
+    /* As many chunks in flight as there are threads, or as the budget
+     * left holds: at least one, else HDF5 reads (with its own memory). */
+    size_t left = lz_ctx_budget_left(ctx);
+    int nslots = cs->threads;
+    if ((size_t)nslots * cs->slot_bytes > left)
+        nslots = (int)(left / cs->slot_bytes);
+    if (nslots < 1)
+        return LZV_CHUNK_DECLINED;
+    reader r = {.cs = cs, .under_dset = under_dset, .under_vol_id = under_vol_id, .mem_type = mem_type,
+                .label = label, .ctx = ctx, .box = box, .buf = buf, .dxpl_id = dxpl_id, .cause = cause,
+                .pipe = cs->pipe, .nslots = nslots, .st = LZ_OK};
+    r.pipe.verify = verify;
+    r.bstride[cs->rank - 1] = 1;
+    for (int k = cs->rank - 2; k >= 0; k--)
+        r.bstride[k] = r.bstride[k + 1] * box->count[k + 1];
+    if (!(r.slots = lz_ctx_alloc(ctx, (size_t)nslots * sizeof *r.slots)))
+        return LZV_CHUNK_FAILED;
+    for (int i = 0; i < nslots; i++) {
+        slot *s = &r.slots[i];
+        memset(s, 0, sizeof *s);
+        s->task.run = slot_run;
+        s->cs = cs;
+        s->pipe = &r.pipe;
+        s->box = box;
+        s->bstride = r.bstride;
+        s->buf = buf;
+        lzv_codec_init(&s->codec);
+    }
+    r.q = nslots > 1 ? lzv_workq_shared(nslots) : NULL;
+    lz_status st = read_chunks(&r);
+    for (int i = 0; i < nslots; i++) /* every chunk in flight finishes before its memory goes */
+        collect(&r, &r.slots[(r.next + i) % nslots]);
+    if (st == LZ_OK)
+        st = r.st;
+    for (int i = 0; i < nslots; i++) {
+        lzv_codec_destroy(&r.slots[i].codec);
+        lz_ctx_release(ctx, r.slots[i].mem[0]);
+        lz_ctx_release(ctx, r.slots[i].mem[1]);
+    }
+    lz_ctx_release(ctx, r.slots);
+    return st == LZ_OK ? LZV_CHUNK_DONE : LZV_CHUNK_FAILED;
+}
