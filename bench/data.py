@@ -8,9 +8,10 @@ import subprocess
 import h5py
 import numpy as np
 
-from spec import DATASETS, VARIANTS, VDS_FILE, W3_REGION, WORKLOADS, result_shapes, slab_steps
+from spec import DATASETS, GZIP_LEVEL, VARIANTS, VDS_FILE, W3_REGION, WORKLOADS, result_shapes, slab_steps
 
 GENERATOR = 1  # bump when the numbers generated change, to regenerate old data
+SMOOTH_GENERATOR = 1  # the same for the compressed variant (its own stamp)
 
 
 def _slab(which, t0, t1, shape):
@@ -28,6 +29,26 @@ def _slab(which, t0, t1, shape):
     return out * (1, 2)[which] + (10, 5)[which]
 
 
+def _smooth(which, t0, t1, shape):
+    """Steps t0..t1 of the compressed variant's source A (which=0) or B (1).
+
+    Smooth fields (a few waves of random phase) with a little noise,
+    rounded to 2 decimals, as stored model output is: shuffle + deflate 4
+    keeps about 1 byte in 2.5. A is about 10 and B about 15, both +- 6.
+    """
+    y = np.arange(shape[1], dtype=np.float32)[:, None]
+    x = np.arange(shape[2], dtype=np.float32)[None, :]
+    out = np.empty((t1 - t0,) + tuple(shape[1:]), np.float32)
+    for i, t in enumerate(range(t0, t1)):
+        rng = np.random.default_rng([which, t, 2])
+        ph = rng.uniform(0, 2 * np.pi, 4).astype(np.float32)
+        f = (10 + 5 * which) + 3 * np.sin(x / 97 + ph[0]) * np.cos(y / 131 + ph[1]) \
+            + 2 * np.sin((x + y) / 53 + ph[2]) + 0.5 * np.cos(x / 17 + ph[3])
+        f += rng.normal(0, 0.02, f.shape).astype(np.float32)
+        out[i] = np.round(f, 2)
+    return out
+
+
 def _as_variant(slab, which, dtype):
     if dtype == "int16":  # thousandths of the distance from the centre: within +-13000
         return np.rint((slab - (10, 5)[which]) * 1000).astype(np.int16)
@@ -36,16 +57,19 @@ def _as_variant(slab, which, dtype):
 
 def generate(directory, shape):
     """Write every variant's sources under directory, unless already there."""
+    made = _generate_compressed(directory, shape)
     stamp = directory / "sources.json"
     want = {"shape": list(shape), "generator": GENERATOR}
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
-        return False
+        return made
     stamp.unlink(missing_ok=True)
     directory.mkdir(parents=True, exist_ok=True)
     step = slab_steps(shape, 4)
     for which, name in enumerate(DATASETS):
         files = []
         for v in VARIANTS.values():
+            if v.compressed:
+                continue
             f = h5py.File(directory / v.files()[which], "w")
             chunks = (1,) + tuple(shape[1:]) if v.chunked else None
             files.append((f, f.create_dataset(name, shape, v.dtype, chunks=chunks), v.dtype))
@@ -58,6 +82,32 @@ def generate(directory, shape):
             f.close()
     stamp.write_text(json.dumps(want))
     return True
+
+
+def _generate_compressed(directory, shape):
+    """The compressed variants' sources, under a stamp of their own."""
+    made = False
+    step = slab_steps(shape, 4)
+    for v in VARIANTS.values():
+        if not v.compressed:
+            continue
+        vshape = v.shape(shape)
+        stamp = directory / f"sources{v.suffix}.json"
+        want = {"shape": list(vshape), "generator": SMOOTH_GENERATOR, "level": GZIP_LEVEL}
+        if stamp.is_file() and json.loads(stamp.read_text()) == want:
+            continue
+        stamp.unlink(missing_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        for which, name in enumerate(DATASETS):
+            with h5py.File(directory / v.files()[which], "w") as f:
+                dset = f.create_dataset(name, vshape, v.dtype, chunks=(1,) + tuple(shape[1:]),
+                                        shuffle=True, compression="gzip", compression_opts=GZIP_LEVEL)
+                for t0 in range(0, vshape[0], step):
+                    t1 = min(t0 + step, vshape[0])
+                    dset[t0:t1] = _smooth(which, t0, t1, vshape)
+        stamp.write_text(json.dumps(want))
+        made = True
+    return made
 
 
 def define(directory, h5lazy):

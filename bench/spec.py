@@ -21,16 +21,27 @@ class Variant:
     suffix: str
     dtype: str
     chunked: bool  # chunks (1, Y, X), else contiguous
+    # Compressed as real archives are (issue 12): smooth fields rounded to
+    # 2 decimals, shuffle + deflate 4 (about 2.5:1), only the first `steps`
+    # steps of the leading axis.
+    compressed: bool = False
+    steps: int = 0  # leading extent, when not the shape's (0)
 
     def files(self):
         return [f"A{self.suffix}.h5", f"B{self.suffix}.h5"]
+
+    def shape(self, shape):
+        """The sources' shape for the benchmark's shape."""
+        return (min(self.steps, shape[0]) if self.steps else shape[0],) + tuple(shape[1:])
 
 
 VARIANTS = {
     "f32": Variant("", "float32", True),
     "contig": Variant("_contig", "float32", False),
     "i16": Variant("_i16", "int16", True),
+    "gz": Variant("_gz", "float32", True, compressed=True, steps=64),
 }
+GZIP_LEVEL = 4  # the compressed variant's deflate level, and W4z's output's
 DATASETS = ["/A", "/B"]  # the dataset in each variant's first and second file
 
 
@@ -39,7 +50,7 @@ class Workload:
     name: str
     title: str
     variant: str
-    kind: str  # mean | meanstd | sum1 | region | product
+    kind: str  # mean | meanstd | sum1 | region | product (saved)
     outputs: tuple  # (virtual dataset name, expression) for each result
     dtype: str  # type of every result, numpy's (and h5lazy's) for the expression
 
@@ -75,6 +86,19 @@ def _workloads():
         out.append(Workload(f"W1-{variant}", f"W1 over {what} sources", variant, "mean",
                             ((f"w1_{variant}", f"mean(concat([{a}, {b}], axis=0), axis=0)"),),
                             dtype))
+    # The same over compressed sources (issue 12); W4z saves with --gzip 4 --shuffle.
+    a, b = _ops("gz")
+    c = f"concat([{a}, {b}], axis=0)"
+    out += [
+        Workload("W1z", "W1 over shuffle + deflate 4 sources", "gz", "mean",
+                 (("w1z", f"mean({c}, axis=0)"),), "float32"),
+        Workload("W2z", "W2 over shuffle + deflate 4 sources", "gz", "meanstd",
+                 (("w2z_mean", f"mean({c}, axis=0)"), ("w2z_std", f"std({c}, axis=0)")), "float32"),
+        Workload("W3z", "W3 over shuffle + deflate 4 sources", "gz", "region",
+                 (("w3z", f"(({a} - {b}) * 2 + 1)[{t0}:{t1}, {y0}:{y1}]"),), "float32"),
+        Workload("W4z", "W4 over shuffle + deflate 4 sources, saved with --gzip 4 --shuffle", "gz",
+                 "product", (("w4z", f"{a} * {b} + 1"),), "float32"),
+    ]
     return out
 
 

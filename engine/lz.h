@@ -123,6 +123,12 @@ size_t lz_ctx_peak_bytes(const lz_ctx *ctx);
  * LZ_ENOMEM recorded, when it cannot be had. Free with lz_ctx_release. */
 void *lz_ctx_alloc(lz_ctx *ctx, size_t nbytes);
 void lz_ctx_release(lz_ctx *ctx, void *ptr);
+/* Count `nbytes` of memory a source holds itself (buffers it keeps between
+ * reads) as in use by the context while a read uses them: false, nothing
+ * counted, when they do not fit in the budget left. lz_ctx_uncharge gives
+ * them back; every charge must be given back before the read returns. */
+bool lz_ctx_charge(lz_ctx *ctx, size_t nbytes);
+void lz_ctx_uncharge(lz_ctx *ctx, size_t nbytes);
 /* Bytes of the budget not in use now (a source sizing its in-flight
  * buffers to what is left). */
 size_t lz_ctx_budget_left(const lz_ctx *ctx);

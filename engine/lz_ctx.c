@@ -213,6 +213,23 @@ lz_ctx_release(lz_ctx *ctx, void *ptr)
     lz_free(ctx, ptr);
 }
 
+bool
+lz_ctx_charge(lz_ctx *ctx, size_t nbytes)
+{
+    if (nbytes > lz_ctx_budget_left(ctx))
+        return false;
+    ctx->bytes_in_use += nbytes;
+    if (ctx->bytes_in_use > ctx->peak_bytes)
+        ctx->peak_bytes = ctx->bytes_in_use;
+    return true;
+}
+
+void
+lz_ctx_uncharge(lz_ctx *ctx, size_t nbytes)
+{
+    ctx->bytes_in_use -= nbytes;
+}
+
 size_t
 lz_ctx_budget_left(const lz_ctx *ctx)
 {

@@ -780,7 +780,13 @@ static int64_t
 slab_elements(const scan_plan *p, int64_t nout)
 {
     size_t state = (size_t)nout * p->state;
-    size_t bytes = (p->left > state ? p->left - state : 0) / 2 / (size_t)p->nbuf;
+    size_t free = p->left > state ? p->left - state : 0;
+    size_t bytes = free / 2 / (size_t)p->nbuf;
+    /* Slabs over filtered sources may take all of what is left, to span a
+     * chunk per decoding thread (slab_cap); the per-element cost already
+     * counts their temporaries. */
+    if (p->slab_cap > LZ_SLAB_BYTES && bytes < p->slab_cap)
+        bytes = free / (size_t)p->nbuf < p->slab_cap ? free / (size_t)p->nbuf : p->slab_cap;
     return (int64_t)((bytes < p->slab_cap ? bytes : p->slab_cap) / p->per);
 }
 
@@ -825,6 +831,11 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
         double want = (double)needs.chunk_elems * (double)needs.read_chunks * (double)p->per;
         if (want > (double)p->slab_cap && want < (double)SIZE_MAX)
             p->slab_cap = (size_t)want;
+        /* And one slab buffer: the read keeps every thread decoding, and
+         * the fold then runs on every thread, instead of a fold overlapping
+         * a read that competes with it for the same cores (W1z, 2 threads:
+         * the budget then holds slabs of 2 chunks, not 1). */
+        p->nbuf = 1;
     }
     p->most = nout;
     memset(p->grid, 0, sizeof p->grid);
@@ -939,7 +950,7 @@ lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int nred, cons
     lz_pool *pool = lz_ctx_pool(ctx);
     bool overlap = plan.nbuf == 2;
     /* Parts: enough for the caller to join a fold after its read. */
-    int nparts = overlap ? 4 * lz_pool_size(pool) : 1;
+    int nparts = overlap ? 4 * lz_pool_size(pool) : lz_pool_size(pool);
     if (nparts > 1 && plan.most / 1024 < nparts)
         nparts = plan.most / 1024 > 1 ? (int)(plan.most / 1024) : 1; /* a part of fewer outputs is not worth it */
     double *tiles = lz_alloc(ctx, (size_t)nparts * LZ_TILE * sizeof(double));

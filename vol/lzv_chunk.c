@@ -27,6 +27,8 @@
 #include "lzv_workq.h"
 
 #include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 _Static_assert(LZV_FILTER_DEFLATE == H5Z_FILTER_DEFLATE, "deflate's identifier");
@@ -107,8 +109,9 @@ lzv_chunk_src_init(lzv_chunk_src *cs, void *under_dset, hid_t under_vol_id, hid_
     /* A stored chunk is rarely larger than its data: deflate's stored
      * blocks add 5 bytes per 64 KiB, lz4 and blosc less than 1/128; a
      * larger one grows its slot past this when it comes. */
-    size_t raw = bytes + bytes / 128 + 64;
-    cs->slot_bytes = 2 * lzv_pipeline_buffer_bytes(&cs->pipe, raw);
+    size_t raw = bytes + bytes / 128 + 64, two[2];
+    lzv_pipeline_buffers(&cs->pipe, raw, false, two);
+    cs->slot_bytes = two[0] + two[1];
 }
 
 size_t
@@ -157,10 +160,11 @@ typedef struct slot {
     const lz_box *box;             /* the read's box */
     const int64_t *bstride;        /* the buffer's stride of each axis, elements */
     unsigned char *buf;            /* the read's buffer */
-    unsigned char *mem[2];         /* this slot's two buffers (accounted) */
-    size_t mem_bytes;              /* size of each */
+    unsigned char *mem[2];         /* this slot's two buffers (kept; charged to the read) */
+    size_t mem_bytes[2];           /* their sizes */
     size_t raw_bytes;              /* the stored chunk in mem[0] */
     chunk_part part;               /* where the chunk goes */
+    unsigned char *dest;           /* where it decodes straight to, or NULL */
     lzv_codec codec;               /* decoder state of whichever thread runs the slot */
     bool busy;                     /* holds a chunk not yet collected */
     bool failed;                   /* the decode failed: why says how */
@@ -178,10 +182,10 @@ swap_bytes(unsigned char *p, size_t nelem, size_t esize)
         }
 }
 
-/* Whether the chunk's part is the whole chunk and one run of the buffer:
- * then it decodes in place. The dest of that run into *dest. */
-static bool
-direct_dest(const slot *s, unsigned char **dest)
+/* Where the chunk decodes straight to, when its part is the whole chunk
+ * and one run of the buffer; else NULL. */
+static unsigned char *
+direct_dest(const slot *s)
 {
     const lzv_chunk_src *cs = s->cs;
     const chunk_part *p = &s->part;
@@ -189,15 +193,14 @@ direct_dest(const slot *s, unsigned char **dest)
     int64_t at = 0;
     for (int k = 0; k < cs->rank; k++) {
         if (p->off[k] != 0 || p->n[k] != cs->chunk[k] || (s->box->step[k] != 1 && p->n[k] > 1))
-            return false;
+            return NULL;
         if (p->n[k] > 1 && outer < 0)
             outer = k;
         else if (p->n[k] > 1 && p->n[k] != s->box->count[k])
-            return false; /* a later axis shorter than the box: not one run */
+            return NULL; /* a later axis shorter than the box: not one run */
         at += p->first[k] * s->bstride[k];
     }
-    *dest = s->buf + (size_t)at * cs->esize;
-    return true;
+    return s->buf + (size_t)at * cs->esize;
 }
 
 /* Copy the box's part of a decoded chunk (dense, the chunk's extents) into
@@ -241,18 +244,86 @@ static void
 slot_run(lzv_task *task)
 {
     slot *s = (slot *)task;
-    unsigned char *dest = NULL, *result = NULL;
-    bool direct = direct_dest(s, &dest);
+    unsigned char *result = NULL;
     unsigned char *const bufs[2] = {s->mem[0], s->mem[1]};
-    if (lzv_pipeline_decode(s->pipe, &s->codec, bufs, s->raw_bytes, direct ? dest : NULL, &result, s->why) < 0) {
+    if (lzv_pipeline_decode(s->pipe, &s->codec, bufs, s->raw_bytes, s->dest, &result, s->why) < 0) {
         s->failed = true;
         return;
     }
-    unsigned char *chunk = direct ? dest : result;
+    unsigned char *chunk = s->dest ? s->dest : result;
     if (s->cs->swap)
         swap_bytes(chunk, s->pipe->chunk_bytes / s->cs->esize, s->cs->esize);
-    if (!direct)
+    if (!s->dest)
         scatter(s, chunk);
+}
+
+/* ---- buffers kept between reads ---------------------------------------------------- */
+
+/* Decode buffers are kept between reads rather than allocated for each:
+ * fresh pages cost a fault and a clearing each (W1z, perf: a fifth of the
+ * time in page faults and the heap's trimming). At most the buffers of
+ * LZV_KEEP_MAX slots' worth (2 per thread) and LZV_KEEP_BYTES in all stay;
+ * while a read uses them they count against its budget (lz_ctx_charge). */
+#define LZV_KEEP_MAX 128
+#define LZV_KEEP_BYTES ((size_t)256 << 20)
+
+static struct {
+    void *p;      /* the buffer */
+    size_t bytes; /* its size */
+} kept[LZV_KEEP_MAX];
+static int nkept;
+static size_t kept_bytes;
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A kept buffer of at least `bytes` (the smallest such), else a new one;
+ * its size in *got. NULL when memory is short. */
+static void *
+buffer_take(size_t bytes, size_t *got)
+{
+    pthread_mutex_lock(&kept_lock);
+    int best = -1;
+    for (int i = 0; i < nkept; i++)
+        if (kept[i].bytes >= bytes && (best < 0 || kept[i].bytes < kept[best].bytes))
+            best = i;
+    void *p = NULL;
+    if (best >= 0) {
+        p = kept[best].p;
+        *got = kept[best].bytes;
+        kept_bytes -= kept[best].bytes;
+        kept[best] = kept[--nkept];
+    }
+    pthread_mutex_unlock(&kept_lock);
+    if (!p && (p = malloc(bytes)))
+        *got = bytes;
+    return p;
+}
+
+/* Keep a buffer for later reads, or free it when enough are kept. */
+static void
+buffer_give(void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&kept_lock);
+    if (nkept < LZV_KEEP_MAX && kept_bytes + bytes <= LZV_KEEP_BYTES) {
+        kept[nkept].p = p;
+        kept[nkept++].bytes = bytes;
+        kept_bytes += bytes;
+        p = NULL;
+    }
+    pthread_mutex_unlock(&kept_lock);
+    free(p);
+}
+
+void
+lzv_chunk_forget_buffers(void)
+{
+    pthread_mutex_lock(&kept_lock);
+    for (int i = 0; i < nkept; i++)
+        free(kept[i].p);
+    nkept = 0;
+    kept_bytes = 0;
+    pthread_mutex_unlock(&kept_lock);
 }
 
 /* ---- the read ------------------------------------------------------------------------ */
@@ -362,19 +433,45 @@ read_through_hdf5(reader *r, const chunk_part *p)
     return LZ_OK;
 }
 
-/* Give slot s buffers of at least `bytes` each, from the budget. */
-static lz_status
-slot_reserve(reader *r, slot *s, size_t bytes)
+/* Give slot s's buffers back (kept for later reads), uncharged. */
+static void
+slot_release(reader *r, slot *s)
 {
-    if (s->mem_bytes >= bytes)
-        return LZ_OK;
-    lz_ctx_release(r->ctx, s->mem[0]);
-    lz_ctx_release(r->ctx, s->mem[1]);
-    s->mem[0] = s->mem[1] = NULL;
-    s->mem_bytes = 0;
-    if (!(s->mem[0] = lz_ctx_alloc(r->ctx, bytes)) || !(s->mem[1] = lz_ctx_alloc(r->ctx, bytes)))
-        return LZ_ENOMEM;
-    s->mem_bytes = bytes;
+    for (int i = 0; i < 2; i++) {
+        lz_ctx_uncharge(r->ctx, s->mem_bytes[i]);
+        buffer_give(s->mem[i], s->mem_bytes[i]);
+        s->mem[i] = NULL;
+        s->mem_bytes[i] = 0;
+    }
+}
+
+/* Give slot s buffers of at least need[0] and need[1] bytes, charged to
+ * the read: LZ_OK, LZ_ELIMIT when the budget has no room for them (the
+ * slot then holds none), LZ_ENOMEM. */
+static lz_status
+slot_reserve(reader *r, slot *s, const size_t need[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (s->mem_bytes[i] >= need[i])
+            continue;
+        lz_ctx_uncharge(r->ctx, s->mem_bytes[i]);
+        buffer_give(s->mem[i], s->mem_bytes[i]);
+        s->mem[i] = NULL;
+        s->mem_bytes[i] = 0;
+        size_t got = 0;
+        void *p = buffer_take(need[i] ? need[i] : 1, &got);
+        if (!p) {
+            slot_release(r, s);
+            return LZ_ENOMEM;
+        }
+        if (!lz_ctx_charge(r->ctx, got)) {
+            buffer_give(p, got);
+            slot_release(r, s);
+            return LZ_ELIMIT;
+        }
+        s->mem[i] = p;
+        s->mem_bytes[i] = got;
+    }
     return LZ_OK;
 }
 
@@ -392,13 +489,28 @@ read_chunk(reader *r, chunk_part *p)
     if (!stored || mask != 0 || bytes == 0)
         return read_through_hdf5(r, p);
     slot *s = &r->slots[r->next];
-    r->next = (r->next + 1) % r->nslots;
     collect(r, s);
     if (r->st != LZ_OK)
         return r->st;
-    size_t need = lzv_pipeline_buffer_bytes(&r->pipe, (size_t)bytes);
-    if (bytes > SIZE_MAX / 4 || slot_reserve(r, s, need) != LZ_OK)
+    s->part = *p;
+    s->dest = direct_dest(s);
+    size_t need[2];
+    lzv_pipeline_buffers(&r->pipe, (size_t)bytes, s->dest != NULL, need);
+    lz_status st = bytes > SIZE_MAX / 4 ? LZ_ENOMEM : slot_reserve(r, s, need);
+    if (st == LZ_ELIMIT && r->next > 0) {
+        /* No room for another chunk in flight: use the slots there are. */
+        r->nslots = r->next;
+        r->next = 0;
+        return read_chunk(r, p);
+    }
+    if (st == LZ_ELIMIT)
+        return lz_ctx_fail(r->ctx, LZ_ELIMIT, 0, 0,
+                           "reading operand '%s' needs %zu bytes for one chunk in flight, more than the memory "
+                           "budget has left",
+                           r->label, need[0] + need[1]);
+    if (st != LZ_OK)
         return lz_ctx_fail(r->ctx, LZ_ENOMEM, 0, 0, "out of memory reading operand '%s'", r->label);
+    r->next = (r->next + 1) % r->nslots;
     uint32_t read_mask = 0;
     if (lzv_native_chunk_read(r->under_dset, r->under_vol_id, p->origin, r->dxpl_id, s->mem[0], (size_t)bytes,
                               &read_mask) < 0) {
@@ -407,7 +519,6 @@ read_chunk(reader *r, chunk_part *p)
     }
     if (read_mask != 0) /* rewritten between the two calls: let HDF5 decide */
         return read_through_hdf5(r, p);
-    s->part = *p;
     s->raw_bytes = (size_t)bytes;
     s->failed = false;
     s->busy = true;
@@ -509,14 +620,13 @@ lzv_chunk_read(const lzv_chunk_src *cs, void *under_dset, hid_t under_vol_id, hi
     }
     r.q = nslots > 1 ? lzv_workq_shared(nslots) : NULL;
     lz_status st = read_chunks(&r);
-    for (int i = 0; i < nslots; i++) /* every chunk in flight finishes before its memory goes */
-        collect(&r, &r.slots[(r.next + i) % nslots]);
+    for (int i = 0; i < r.nslots; i++) /* every chunk in flight finishes before its memory goes */
+        collect(&r, &r.slots[(r.next + i) % r.nslots]);
     if (st == LZ_OK)
         st = r.st;
     for (int i = 0; i < nslots; i++) {
         lzv_codec_destroy(&r.slots[i].codec);
-        lz_ctx_release(ctx, r.slots[i].mem[0]);
-        lz_ctx_release(ctx, r.slots[i].mem[1]);
+        slot_release(&r, &r.slots[i]);
     }
     lz_ctx_release(ctx, r.slots);
     return st == LZ_OK ? LZV_CHUNK_DONE : LZV_CHUNK_FAILED;

@@ -57,4 +57,7 @@ lzv_chunk_result lzv_chunk_read(const lzv_chunk_src *cs, void *under_dset, hid_t
                                 const char *label, lz_ctx *ctx, const lz_box *box, void *buf, hid_t dxpl_id,
                                 hid_t *cause);
 
+/* Free the decode buffers kept between reads (the connector's terminate). */
+void lzv_chunk_forget_buffers(void);
+
 #endif

@@ -89,13 +89,23 @@ lzv_pipeline_prepare(lzv_pipeline *p)
     return NULL;
 }
 
-size_t
-lzv_pipeline_buffer_bytes(const lzv_pipeline *p, size_t raw_bytes)
+void
+lzv_pipeline_buffers(const lzv_pipeline *p, size_t raw_bytes, bool to_out, size_t bytes[2])
 {
-    size_t most = raw_bytes > p->chunk_bytes ? raw_bytes : p->chunk_bytes;
+    /* The decode's walk (lzv_pipeline_decode), recording what lands where. */
+    bytes[0] = raw_bytes;
+    bytes[1] = 0;
+    int cur = 0, left = 0;
     for (int i = 0; i < p->n; i++)
-        most = p->stage_bytes[i] > most ? p->stage_bytes[i] : most;
-    return most;
+        left += p->f[i].id != LZV_FILTER_FLETCHER32;
+    for (int i = p->n - 1; i >= 0; i--) {
+        if (p->f[i].id == LZV_FILTER_FLETCHER32)
+            continue;
+        if (--left == 0 && to_out)
+            break;
+        cur ^= 1;
+        bytes[cur] = p->stage_bytes[i] > bytes[cur] ? p->stage_bytes[i] : bytes[cur];
+    }
 }
 
 void

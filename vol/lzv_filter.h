@@ -79,9 +79,11 @@ const char *lzv_filter_name(unsigned id, char *buf, size_t size);
  * saying why not ("filter 307 is not decoded by h5lazy"), for debugging. */
 const char *lzv_pipeline_prepare(lzv_pipeline *p);
 
-/* The buffer size a decode of `p` needs (lzv_pipeline_decode): the
- * largest the data is between two stages, and at least the stored size. */
-size_t lzv_pipeline_buffer_bytes(const lzv_pipeline *p, size_t raw_bytes);
+/* The sizes of the two buffers lzv_pipeline_decode needs for a stored
+ * chunk of raw_bytes: bytes[0] holds the stored chunk (and the output of
+ * every second stage), bytes[1] the first stage's output; to_out: the
+ * last stage writes into the caller's `out`. */
+void lzv_pipeline_buffers(const lzv_pipeline *p, size_t raw_bytes, bool to_out, size_t bytes[2]);
 
 /* One thread's decoder state (the libraries' contexts, made on first
  * use). Initialise with lzv_codec_init, release with lzv_codec_destroy.
@@ -94,9 +96,9 @@ typedef struct lzv_codec {
 void lzv_codec_init(lzv_codec *c);
 void lzv_codec_destroy(lzv_codec *c);
 
-/* Decode one stored chunk. bufs[0] holds it (raw_bytes); bufs[0] and
- * bufs[1] are each at least lzv_pipeline_buffer_bytes(p, raw_bytes), and
- * the stages alternate between them. The decoded chunk (p->chunk_bytes)
+/* Decode one stored chunk. bufs[0] holds it (raw_bytes); the buffers are
+ * at least lzv_pipeline_buffers' sizes (to_out: out not NULL), and the
+ * stages alternate between them. The decoded chunk (p->chunk_bytes)
  * goes to `out` when it is not NULL, else it stays in one of the two
  * buffers and *result points at it. Returns 0, or -1 with a sentence in
  * why (the cause: "the deflate stream is corrupt or cut short (...)",

@@ -7,6 +7,7 @@
  * datasets handled in the dataset slots.
  */
 #include "lzv.h"
+#include "lzv_chunk.h"
 #include "lzv_workq.h"
 
 #include <H5PLextern.h>
@@ -58,6 +59,7 @@ lzv_terminate(void)
     lzv_error_term();
     lzv_file_unpin();
     lzv_workq_shutdown(); /* the decoding workers, idle between reads */
+    lzv_chunk_forget_buffers();
     lzv_stack_restore(saved);
     return 0;
 }
