@@ -98,6 +98,7 @@ typedef struct lzc_storage {
     int gzip;                     /* deflate level, -1 for none */
     bool shuffle;
     bool overwrite;               /* replace an existing dataset */
+    int threads;                  /* threads encoding compressed chunks (0: the CPUs allowed) */
 } lzc_storage;
 
 /* The options save and eval share, for their getopt_long tables. */
@@ -118,6 +119,22 @@ int lzc_write_option(const char *prog, int opt, const char *arg, lzc_storage *s,
 
 /* A stored dataset being written: under a temporary name until finished,
  * so that an interrupted write never leaves something that looks whole. */
+/* Compressed chunks encoded on worker threads and written directly
+ * (lzc_encode.c). */
+typedef struct lzc_encoder lzc_encoder;
+
+/* An encoder for a dataset of `rank` dims chunked `chunk`, elements of
+ * esize bytes, with storage's filters (gzip level, shuffle) and threads:
+ * *out NULL when there is nothing to encode (no filters). -1 when memory
+ * is short. */
+int lzc_encoder_new(lzc_encoder **out, const lzc_storage *storage, int rank, const hsize_t *dims,
+                    const hsize_t *chunk, size_t esize);
+void lzc_encoder_free(lzc_encoder *e);
+/* Encode the piece start/count (on the chunk grid; buf dense, C order) and
+ * write its chunks to dset. -1 on failure (HDF5's error on the stack, or
+ * none when encoding ran out of memory). */
+int lzc_encoder_write(lzc_encoder *e, hid_t dset, const hsize_t *start, const hsize_t *count, const void *buf);
+
 typedef struct lzc_target {
     hid_t file;                   /* the file it is in (owned when opened here) */
     bool own_file;
@@ -127,6 +144,7 @@ typedef struct lzc_target {
     hid_t mem_type;
     int rank;
     hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+    lzc_encoder *encoder;         /* compressed chunks written directly, or NULL */
 } lzc_target;
 
 /* Create `name` in `file` (or, when file < 0, in out_path, created if

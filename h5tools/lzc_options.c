@@ -57,9 +57,10 @@ static bool
 tuning_add(lzc_tuning *t, const char *prog, const char *key, const char *value)
 {
     bool threads = !strcmp(key, "threads");
-    char *end;
-    long n = threads ? strtol(value, &end, 10) : 0;
-    if (threads ? (end == value || *end || n < 1 || n > 64) : !is_size(value)) {
+    char *end = NULL;
+    long n = threads && strcmp(value, "auto") ? strtol(value, &end, 10) : 0;
+    bool bad = threads ? end && (end == value || *end || n < 1 || n > 64) : !is_size(value);
+    if (bad) {
         fprintf(stderr, "%s: error: --%s wants %s, got '%s'\n", prog, key,
                 threads ? "a count from 1 to 64" : "a size such as 256MiB", value);
         return false;
@@ -96,8 +97,12 @@ lzc_write_option(const char *prog, int opt, const char *arg, lzc_storage *s, lzc
         s->overwrite = true;
         return 1;
     case 'm':
+        return tuning_add(t, prog, "memory", arg) ? 1 : -1;
     case 'T':
-        return tuning_add(t, prog, opt == 'm' ? "memory" : "threads", arg) ? 1 : -1;
+        if (!tuning_add(t, prog, "threads", arg))
+            return -1;
+        s->threads = strcmp(arg, "auto") ? (int)strtol(arg, NULL, 10) : 0; /* 0: the CPUs allowed */
+        return 1;
     }
     return 0;
 }

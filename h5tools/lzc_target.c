@@ -181,6 +181,13 @@ lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *out_p
         lzc_target_abort(t);
         return -1;
     }
+    /* Compressed chunks are encoded here, on worker threads, and written
+     * directly; the dataset's filters say how to read them. */
+    if (chunked && lzc_encoder_new(&t->encoder, storage, rank, dims, t->chunk, lzc_dtype_size(dtype)) < 0) {
+        fprintf(stderr, "%s: error: out of memory\n", prog);
+        lzc_target_abort(t);
+        return -1;
+    }
     /* Said in the file too, for whoever finds it after a crash. */
     hid_t aspace = H5Screate(H5S_SCALAR);
     hid_t attr = H5Acreate2(t->dset, "h5lazy_incomplete", H5T_STD_I8LE, aspace, H5P_DEFAULT, H5P_DEFAULT);
@@ -203,6 +210,14 @@ lzc_target_create(const char *prog, lzc_target *t, hid_t file, const char *out_p
 int
 lzc_target_write(const char *prog, lzc_target *t, const hsize_t *start, const hsize_t *count, const void *buf)
 {
+    if (t->encoder) {
+        if (lzc_encoder_write(t->encoder, t->dset, start, count, buf) == 0)
+            return 0;
+        char what[1200];
+        snprintf(what, sizeof what, "writing '%s' failed", t->name);
+        lzc_report(prog, what, NULL, NULL);
+        return -1;
+    }
     hid_t fs = H5Dget_space(t->dset);
     /* The memory space has the piece's own shape, not one flat axis: with
      * both selections of one shape HDF5 maps chunks to memory by blocks;
@@ -272,6 +287,8 @@ copy_attr(hid_t from, const char *name, const H5A_info_t *info, void *data)
 int
 lzc_target_finish(const char *prog, lzc_target *t, hid_t attrs_from)
 {
+    lzc_encoder_free(t->encoder);
+    t->encoder = NULL;
     herr_t st = H5Adelete(t->dset, "h5lazy_incomplete");
     H5O_info2_t a, b;
     attr_copy c = {t->dset, false};
@@ -313,6 +330,8 @@ lzc_target_finish(const char *prog, lzc_target *t, hid_t attrs_from)
 void
 lzc_target_abort(lzc_target *t)
 {
+    lzc_encoder_free(t->encoder);
+    t->encoder = NULL;
     if (t->dset >= 0)
         H5Dclose(t->dset);
     if (t->temp && t->file >= 0 && link_exists(t->file, t->temp))

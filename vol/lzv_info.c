@@ -308,7 +308,7 @@ lzv_info_from_str(const char *str, void **out)
                     end = NULL;
             }
             if (!end || *end) {
-                LZV_ERROR(LZ_EVALUE, "connector info: threads=%.*s is not a count from 1 to 64 (or auto)",
+                LZV_ERROR(LZ_EVALUE, "connector info: threads=%.*s is not a count from 1 to 64",
                           (int)vlen, v);
                 goto fail;
             }
