@@ -3,8 +3,8 @@
 # whole suite on each build: on the HDF5 1.14 line the normal build and a
 # build with AddressSanitizer and UndefinedBehaviorSanitizer (the suite is
 # small enough that both fit in a few minutes, and memory errors in a
-# plugin show up nowhere else), then the engine suite once more under
-# ThreadSanitizer, for the worker pool; then the normal build on the HDF5
+# plugin show up nowhere else), then the engine and filter suites once more
+# under ThreadSanitizer, for the worker threads; then the normal build on the HDF5
 # 2.x line; and last the engine built alone, as a machine without HDF5
 # builds it. The normal 1.14 build also runs the pip-wheel stacks (h5py and
 # netCDF4 wheels from PyPI, the h5lazy wheel) through its plugin directory,
@@ -29,7 +29,8 @@ for v in ${variants[*]}; do
     echo "=== h5lazy tests: ${v%-2} build, HDF5 line $line ==="
     "$repo/scripts/build.sh" "${v%-2}" "$line"
     only=()
-    [ "${v%-2}" = thread ] && only=(-L '^engine$') # the only code with threads
+    # The code with threads: the engine's pool, the connector's decoders.
+    [ "${v%-2}" = thread ] && only=(-L '^(engine|filter)$')
     ctest --test-dir "$build/$v" "${only[@]}" --output-on-failure -V 2>&1 \
         | tee "$build/test-$v.log" | grep -v '^[0-9]*: Test command:\|^[0-9]*: Working Directory:\|^[0-9]*: Environment variables:\|^[0-9]*:  [A-Z_0-9]*=' \
         || status=1

@@ -68,16 +68,18 @@ lzv_pipeline_prepare(lzv_pipeline *p)
         const lzv_filter *f = &p->f[i];
         if (!lzv_filter_known(f->id))
             return "a filter is not decoded by h5lazy";
-        if (!known_size)
+        /* Decoding a filter makes its input on write: that size must be
+         * known, except for fletcher32, which only checks and drops. */
+        if (!known_size && f->id != LZV_FILTER_FLETCHER32)
             return "a filter follows a compressor: its input size is not known";
-        p->stage_bytes[i] = bytes;
+        p->stage_bytes[i] = known_size ? bytes : 0;
         switch (f->id) {
         case LZV_FILTER_SHUFFLE:
             if (f->ncd < 1 || f->cd[0] == 0)
                 return "shuffle without an element size";
             break;
         case LZV_FILTER_FLETCHER32:
-            bytes += 4;
+            bytes += known_size ? 4 : 0;
             break;
         default: /* a compressor: its output size is the stored chunk's */
             if (!lzv_codec_params_ok(f))
