@@ -194,10 +194,10 @@ direct_dest(const slot *s)
     for (int k = 0; k < cs->rank; k++) {
         if (p->off[k] != 0 || p->n[k] != cs->chunk[k] || (s->box->step[k] != 1 && p->n[k] > 1))
             return NULL;
+        if (outer >= 0 && p->n[k] != s->box->count[k])
+            return NULL; /* an axis inside the outermost shorter than the box's: not one run */
         if (p->n[k] > 1 && outer < 0)
             outer = k;
-        else if (p->n[k] > 1 && p->n[k] != s->box->count[k])
-            return NULL; /* a later axis shorter than the box: not one run */
         at += p->first[k] * s->bstride[k];
     }
     return s->buf + (size_t)at * cs->esize;

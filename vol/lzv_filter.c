@@ -103,7 +103,7 @@ lzv_pipeline_buffers(const lzv_pipeline *p, size_t raw_bytes, bool to_out, size_
     for (int i = p->n - 1; i >= 0; i--) {
         if (p->f[i].id == LZV_FILTER_FLETCHER32)
             continue;
-        if (--left == 0 && to_out)
+        if (--left == 0 && to_out && p->stage_bytes[i] == p->chunk_bytes)
             break;
         cur ^= 1;
         bytes[cur] = p->stage_bytes[i] > bytes[cur] ? p->stage_bytes[i] : bytes[cur];
@@ -293,8 +293,10 @@ lzv_pipeline_decode(const lzv_pipeline *p, lzv_codec *c, unsigned char *const bu
             cur_bytes -= 4;
             continue;
         }
-        /* The last copying stage writes straight into `out`. */
-        unsigned char *dst = out && copying_stages(p, i) == 1 ? out : bufs[in ^ 1];
+        /* The last copying stage writes straight into `out`, unless a
+         * fletcher32 applied before it on write still has 4 bytes to drop. */
+        bool last = copying_stages(p, i) == 1 && want == p->chunk_bytes;
+        unsigned char *dst = out && last ? out : bufs[in ^ 1];
         if (f->id == LZV_FILTER_SHUFFLE) {
             if (cur_bytes != want) {
                 snprintf(why, LZV_FILTER_WHY, "the data to unshuffle has %zu bytes, not the %zu expected", cur_bytes,
