@@ -9,8 +9,8 @@
 #   scripts/fuzz.sh --only fuzz_expr [...]   one target
 #   scripts/fuzz.sh --build-only    build, run nothing
 #
-# Before fuzzing, each target replays its seed corpus (fuzz/corpus/expr or
-# fuzz/corpus/definition) and every saved regression input
+# Before fuzzing, each target replays its seed corpus (fuzz/corpus/expr,
+# fuzz/corpus/definition or fuzz/corpus/chunk) and every saved regression input
 # (fuzz/regressions/<target>). Inputs the fuzzer finds interesting
 # accumulate in build/fuzz/corpus/<target> (kept between runs, never
 # committed); a crash, leak, timeout or sanitizer report
@@ -33,7 +33,7 @@ build=${H5LAZY_BUILD:-$repo/build}
 dir=$build/fuzz
 seconds=600
 build_only=0
-targets=(fuzz_expr fuzz_definition)
+targets=(fuzz_expr fuzz_definition fuzz_chunk)
 only=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -91,8 +91,10 @@ status=0
 for t in "${targets[@]}"; do
     work=$dir/corpus/$t artifacts=$dir/artifacts/$t
     mkdir -p "$work" "$artifacts"
-    # Both targets end their inputs with expression text.
+    # fuzz_expr and fuzz_definition end their inputs with expression text;
+    # fuzz_chunk's are stored chunks.
     dict=(-dict="$repo/fuzz/expr.dict")
+    [ "$t" != fuzz_chunk ] || dict=()
     seeds=("$repo/fuzz/corpus/${t#fuzz_}")
     [ -d "$repo/fuzz/regressions/$t" ] && seeds+=("$repo/fuzz/regressions/$t")
     say "$t: ${seconds}s, corpus $work (+ ${seeds[*]#$repo/})"
