@@ -41,7 +41,7 @@ import numpy as np
 
 import data
 import report
-from spec import DATASETS, FULL_SHAPE, QUICK_SHAPE, VDS_FILE, W3_REGION, WORKLOADS, result_shapes
+from spec import DATASETS, FULL_SHAPE, GZIP_LEVEL, QUICK_SHAPE, VDS_FILE, W3_REGION, WORKLOADS, result_shapes
 
 HERE = Path(__file__).resolve().parent
 CONNECTOR = "h5lazy under_vol=0;under_info={}"
@@ -51,16 +51,20 @@ CONNECTOR = "h5lazy under_vol=0;under_info={}"
 class Method:
     name: str
     label: str
-    group: str  # floor | h5lazy | peer
-    threads: int = 0  # the connector's threads= (h5lazy methods)
-    kind: str = "python"  # floor | reader | save | python
+    group: str  # floor | limit | h5lazy | peer
+    threads: int = 0  # the connector's threads= (h5lazy methods), the limit's threads
+    kind: str = "python"  # floor | limit | reader | save | python
+    compressed_only: bool = False  # measured on the compressed workloads only
 
 
 METHODS = [
     Method("floor", "floor: C, H5Dread of every chunk, native", "floor", kind="floor"),
+    Method("limit1", "limit: C, raw chunk reads + libdeflate, threads=1", "limit", 1, "limit", True),
+    Method("limit2", "limit: C, raw chunk reads + libdeflate, threads=2", "limit", 2, "limit", True),
     Method("lazy-c1", "h5lazy: C reader, threads=1", "h5lazy", 1, "reader"),
     Method("lazy-c2", "h5lazy: C reader, threads=2", "h5lazy", 2, "reader"),
     Method("lazy-h5py", "h5lazy: h5py, threads=2", "h5lazy", 2),
+    Method("lazy-save1", "h5lazy save, threads=1", "h5lazy", 1, "save", True),
     Method("lazy-save", "h5lazy save, threads=2", "h5lazy", 2, "save"),
     Method("h5py-loop", "h5py: hand-written loop over slabs", "peer"),
     Method("numpy", "numpy, everything loaded", "peer"),
@@ -160,9 +164,15 @@ class Bench:
                     HDF5_VOL_CONNECTOR=f"{CONNECTOR};threads={m.threads}")
 
     def source_paths(self, w):
+        """The workload's source files (the compressed variant's are shorter: spec.Variant.shape)."""
         return [self.dir / f for f in w.sources.files()]
 
     def skip_reason(self, m, w):
+        compressed = w.sources.compressed
+        if m.compressed_only and not compressed:
+            return "measured on the compressed workloads only"
+        if compressed and m.name in ("numpy", "dask-auto", "biggus"):
+            return "the compressed workloads compare with dask (file chunks) and the h5py loop"
         if m.kind == "reader" and w.kind == "product":
             return "reads whole datasets into memory; W4 stores its result"
         if m.kind == "save" and not self.save_works:
@@ -177,18 +187,21 @@ class Bench:
 
     def argv(self, m, w, out):
         names = [name for name, _ in w.outputs]
-        if m.kind == "floor":
+        # The compressed workloads store W4z's result with --gzip 4 --shuffle.
+        gz = ["--gzip", str(GZIP_LEVEL), "--shuffle"] if w.sources.compressed else []
+        if m.kind in ("floor", "limit"):
             (t0, t1), (y0, y1) = W3_REGION
             extra = {"region": ["--region", f"{t0}:{t1},{y0}:{y1}"],
-                     "product": ["--write", f"{out}.h5"]}.get(w.kind, [])
-            return [self.bin / "floor", *extra,
+                     "product": ["--write", f"{out}.h5", *gz]}.get(w.kind, [])
+            threads = ["--threads", str(m.threads)] if m.kind == "limit" else []
+            return [self.bin / m.kind, *threads, *extra,
                     *(f"{p}:{d}" for p, d in zip(self.source_paths(w), DATASETS))]
         if m.kind == "reader":
             return [self.bin / "read_vds", "--dump", f"{out}.raw", self.dir / VDS_FILE, *names]
         if m.kind == "save":
             # save opens its files with options of its own: the environment's
             # threads= would not reach it.
-            return [self.h5lazy, "save", "--threads", str(m.threads), self.dir / VDS_FILE,
+            return [self.h5lazy, "save", "--threads", str(m.threads), *gz, self.dir / VDS_FILE,
                     *(f"{n}={out}.h5:/{n}" for n in names)]
         return [sys.executable, HERE / "methods.py", m.name, w.name, self.dir, out]
 
@@ -235,7 +248,7 @@ class Bench:
                     run = measure([str(a) for a in self.argv(c.method, w, out)], self.env(c.method),
                                   self.args.timeout, self.work)
                     c.runs.append(run)
-                    if r == 0 and c.method.kind != "floor":
+                    if r == 0 and c.method.kind not in ("floor", "limit"):
                         c.check = self.results(c.method, w, out, refs)
                 except RuntimeError as e:
                     c.failed = str(e)

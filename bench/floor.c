@@ -1,7 +1,7 @@
 /* floor.c — the benchmark's floor: read the sources as fast as plain HDF5
  * can, with no arithmetic, to compare every method against.
  *
- *   floor [--region T0:T1,Y0:Y1] [--write OUT.h5] FILE:DATASET...
+ *   floor [--region T0:T1,Y0:Y1] [--write OUT.h5 [--gzip L] [--shuffle]] FILE:DATASET...
  *
  * Reads each dataset chunk by chunk with H5Dread (in its native type) into
  * one reused chunk-sized buffer per dataset; a contiguous dataset is read in
@@ -9,7 +9,9 @@
  * box of the leading axes (the rest whole), as a program needing only the
  * region would read. --write also writes, after each chunk position, the
  * first dataset's chunk to OUT.h5:/out (chunked as that dataset): the same
- * bytes a program computing one result from all the datasets would write.
+ * bytes a program computing one result from all the datasets would write
+ * (--gzip L and --shuffle: through HDF5's deflate and shuffle filters, the
+ * floor of `h5lazy save --gzip L --shuffle`, issue 12).
  * Meant to run without the h5lazy connector (bench.py unsets
  * HDF5_VOL_CONNECTOR). Prints measure.h's JSON line for the whole run, from
  * opening the first file to closing the last.
@@ -54,14 +56,19 @@ int
 main(int argc, char **argv)
 {
     const char *region = NULL, *out_path = NULL;
-    int first = 1;
+    int first = 1, gzip = -1, shuffle = 0;
     for (; first + 1 < argc && argv[first][0] == '-'; first += 2) {
-        if (!strcmp(argv[first], "--region"))
+        if (!strcmp(argv[first], "--shuffle")) {
+            shuffle = 1;
+            first--; /* no value */
+        } else if (!strcmp(argv[first], "--region"))
             region = argv[first + 1];
         else if (!strcmp(argv[first], "--write"))
             out_path = argv[first + 1];
+        else if (!strcmp(argv[first], "--gzip"))
+            gzip = atoi(argv[first + 1]);
         else
-            die("usage: floor [--region T0:T1,Y0:Y1] [--write OUT.h5] FILE:DATASET...");
+            die("usage: floor [--region T0:T1,Y0:Y1] [--write OUT.h5 [--gzip L] [--shuffle]] FILE:DATASET...");
     }
     int n = argc - first;
     if (n < 1 || n > MAX_SOURCES)
@@ -117,6 +124,10 @@ main(int argc, char **argv)
     if (out_path) {
         hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
         H5Pset_chunk(dcpl, rank, chunk);
+        if (shuffle)
+            H5Pset_shuffle(dcpl);
+        if (gzip >= 0)
+            H5Pset_deflate(dcpl, (unsigned)gzip);
         out_space = H5Screate_simple(rank, dims, NULL);
         if ((out_file = H5Fcreate(out_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
             (out_dset = H5Dcreate2(out_file, "out", src[0].type, out_space, H5P_DEFAULT, dcpl,

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import h5py
 import numpy as np
 
-from spec import BY_NAME, DATASETS, VDS_FILE, W3_REGION, slab_steps
+from spec import BY_NAME, DATASETS, GZIP_LEVEL, VDS_FILE, W3_REGION, slab_steps
 
 
 def io_counters():
@@ -43,7 +43,9 @@ def stored(stack, out, w, like):
     """The dataset W4's result is written to (in OUT.h5): shaped and chunked as the source."""
     f = stack.enter_context(h5py.File(f"{out}.h5", "w"))
     chunks = like.chunks or (1,) + like.shape[1:]
-    return f.create_dataset(w.outputs[0][0], like.shape, w.dtype, chunks=chunks)
+    # The compressed workloads store as `h5lazy save --gzip 4 --shuffle` does.
+    gz = dict(compression="gzip", compression_opts=GZIP_LEVEL, shuffle=True) if w.sources.compressed else {}
+    return f.create_dataset(w.outputs[0][0], like.shape, w.dtype, chunks=chunks, **gz)
 
 
 def read_slabs(dset, step):

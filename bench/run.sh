@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — run every benchmark and write bench/RESULTS.md, from nothing:
 # install what is missing, build h5lazy (release), install the peers
-# (bench/requirements.txt) into the project venv, compile the two C
+# (bench/requirements.txt) into the project venv, compile the three C
 # programs, then bench/bench.py generates the data and measures.
 #
 #   bench/run.sh [--quick] [--size T,Y,X] [--runs N] [--data DIR] ...
@@ -33,9 +33,12 @@ after=$(h5py_id)
 [ "${after##* }" = "$H5LAZY_HDF5_VERSION" ] \
     || { echo "[bench] h5py uses HDF5 ${after##* }, not $H5LAZY_HDF5_VERSION" >&2; exit 1; }
 
-for prog in floor read_vds; do
+for prog in floor read_vds limit; do
+    # limit.c decodes with libdeflate on worker threads, as the connector does.
+    libs=(-lhdf5)
+    [ "$prog" != limit ] || libs+=(-ldeflate -lpthread)
     gcc -O2 -Wall -Wextra -Werror -I"$H5LAZY_HDF5_ROOT/include" "$repo/bench/$prog.c" \
-        -o "$build/bench/$prog" -L"$H5LAZY_HDF5_LIB" -Wl,-rpath,"$H5LAZY_HDF5_LIB" -lhdf5
+        -o "$build/bench/$prog" -L"$H5LAZY_HDF5_LIB" -Wl,-rpath,"$H5LAZY_HDF5_LIB" "${libs[@]}"
 done
 
 # The harness reads and writes natively; it sets the connector only for the
