@@ -5,7 +5,8 @@
 #   scripts/deps.sh 2      the HDF5 2.x line (also: H5LAZY_LINE=2)
 #
 # What it provides (each step is skipped when its result is already there):
-#   1. Debian packages: compiler, CMake, Ninja, CUnit, zlib, Python venv/headers.
+#   1. Debian packages: compiler, CMake, Ninja, CUnit, zlib, libdeflate and the
+#      compressors' libraries, Python venv/headers.
 #   2. HDF5 of the line: an existing one when CMake finds it (HDF5_DIR or
 #      CMAKE_PREFIX_PATH), else
 #        1.14: 1.14.x built from Debian trixie's source package into
@@ -47,8 +48,11 @@ esac
 
 # --- 1. Debian packages -----------------------------------------------------
 # dpkg-dev: apt-get source; python3-dev: headers for building h5py;
-# valgrind: leak checks in the test suite.
+# valgrind: leak checks in the test suite; libdeflate: the connector's
+# deflate decoder and save's encoder; zstd, lz4, libaec (szip) and blosc:
+# the registered filters the connector decodes itself (issue 12).
 packages=(gcc g++ make cmake ninja-build pkg-config dpkg-dev libcunit1-dev zlib1g-dev
+          libdeflate-dev libzstd-dev liblz4-dev libaec-dev libblosc-dev
           python3 python3-venv python3-dev valgrind ca-certificates)
 # cargo fetches HDF5 2.x's sources (the crate hdf5-metno-src) from crates.io:
 # rustup's in ~/.cargo/bin (a non-interactive shell may not have it on

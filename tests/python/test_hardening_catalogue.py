@@ -339,6 +339,25 @@ CATALOGUE = [
     ("def-10", "engine", "`h5lazy define defs.h5 e 'raw(a * 2)'`", cli("define", "defs.h5", "e", "raw(a * 2)"),
      "h5lazy define: error: cannot define 'e': raw() takes an operand (a dataset name or ds(...)), not an "
      "expression (at line 1, column 7)", "exit 1"),
+    # --- corrupt chunks of compressed operands (issue 12): z.h5's v_<name> = <name> * 2, where
+    # chunk (2, 0) of <name> (float64 (4, 8), chunks (2, 8)) was written directly, broken
+] + [
+    (f"con-{16 + k}", "connector", what, py(f"h5py.File('z.h5', 'r')['v_{name}'][:]"),
+     f"{READ} (cannot evaluate '/v_{name}': reading operand '{name}' failed: its chunk at (2, 0) cannot be "
+     f"decoded: {cause})", "OSError")
+    for k, (name, what, cause) in enumerate([
+        ("bad_stream", "a deflate chunk that is not a deflate stream",
+         "the deflate stream is corrupt or cut short (32 bytes stored)"),
+        ("truncated", "a deflate chunk cut to half its stored bytes",
+         "the deflate stream is corrupt or cut short (69 bytes stored)"),
+        ("inflates_past", "a deflate chunk inflating to twice the chunk's bytes",
+         "the deflate stream inflates past the 128 bytes expected"),
+        ("inflates_short", "a deflate chunk inflating to half the chunk's bytes",
+         "the deflate stream inflates to 64 bytes, not the 128 expected"),
+        ("checksum", "a fletcher32 chunk whose stored checksum is wrong",
+         "data error detected by the fletcher32 checksum (stored 0x04030201, computed 0xb4667c03)"),
+    ])
+] + [
     # --- the connector's info string (HDF5_VOL_CONNECTOR), read by h5dump -d /v d.h5 ------------
 ] + [
     (f"inf-{k + 1:02d}", "HDF5_VOL_CONNECTOR", f"`{value}`", info(value), message,
@@ -406,6 +425,20 @@ def workspace(tmp_path_factory, sources):
             placeholder(f, 'up', (4,), 'f8', 'ds("../o.h5", "/x")')
         with h5py.File('kept.h5', 'w') as f:
             f['x'] = np.zeros(3)
+        import zlib
+        with h5py.File('z.h5', 'w') as f:
+            good = np.arange(32.0).reshape(4, 8)
+            chunk = good[2:4].tobytes()
+            stream = zlib.compress(chunk, 0)  # stored blocks: the same bytes from any zlib
+            for name, raw in (("bad_stream", b"\\x78\\x9c" + b"\\xff" * 30), ("truncated", stream[:len(stream) // 2]),
+                              ("inflates_past", zlib.compress(chunk * 2, 0)),
+                              ("inflates_short", zlib.compress(chunk[:64], 0))):
+                d = f.create_dataset(name, data=good, chunks=(2, 8), compression="gzip")
+                d.id.write_direct_chunk((2, 0), raw)
+            d = f.create_dataset("checksum", data=good, chunks=(2, 8), fletcher32=True)
+            d.id.write_direct_chunk((2, 0), chunk + b"\\x01\\x02\\x03\\x04")
+            for name in ("bad_stream", "truncated", "inflates_past", "inflates_short", "checksum"):
+                placeholder(f, "v_" + name, (4, 8), "f8", name + " * 2")
         open('text.h5', 'w').write('not hdf5\\n')
         with h5py.File('defs.h5', 'w') as f:
             f['a'] = np.arange(12.0).reshape(3, 4)
@@ -416,7 +449,7 @@ def workspace(tmp_path_factory, sources):
         for name, (attrs, _) in CF_ATTRS.items()) + "".join(
         f"            placeholder(f, {view!r}, (6,), {dtype!r}, {operand!r})\n"
         for view, (operand, dtype) in CF_VIEWS.items()))
-    for name in ("d.h5", "broken.h5", "o.h5", "top/t.h5", "kept.h5", "text.h5", "cf.h5"):
+    for name in ("d.h5", "broken.h5", "o.h5", "top/t.h5", "kept.h5", "text.h5", "cf.h5", "z.h5"):
         sources.add(root / name)
     return root
 
@@ -506,6 +539,9 @@ def render():
         "fit no stored value, valid ranges of other lengths), are in",
         "[docs/language.md](language.md#netcdf-and-cf); the `cf-view_*` rows show what",
         "`h5lazy show` says under the operand when such a rule applies.",
+        "`up = ds(\"../o.h5\", \"/x\")`; `text.h5` is not HDF5; `z.h5` holds float64 (4, 8)",
+        "datasets chunked (2, 8), compressed, whose chunk (2, 0) was written broken, and for",
+        "each `v_<name> = <name> * 2`.",
         "",
         "Errors in the text of an expression (syntax, names, arguments, axes, indexing,",
         "broadcasting, types, literals) are listed with the column they point at in",
