@@ -406,8 +406,20 @@ test_info_string(void)
     H5VLfree_connector_info(vol_id, again);
     H5VLfree_connector_info(vol_id, info);
 
+    /* threads=auto (issue 12) stays auto, and is the default. */
+    static const char *const autos[] = {"threads=auto", ""};
+    for (size_t i = 0; i < 2; i++) {
+        info = NULL;
+        str = NULL;
+        CU_ASSERT(H5VLconnector_str_to_info(autos[i], vol_id, &info) >= 0);
+        CU_ASSERT(H5VLconnector_info_to_str(info, vol_id, &str) >= 0);
+        CU_ASSERT_PTR_NOT_NULL(str ? strstr(str, ";threads=auto;") : NULL);
+        H5free_memory(str);
+        H5VLfree_connector_info(vol_id, info);
+    }
+
     static const char *const bad[] = {"memroy=1", "memory=12Q", "under_vol=0;under_info={", "memory=100",
-                                       "threads=0", "threads=65", "threads=2x", "threads=",
+                                       "threads=0", "threads=65", "threads=2x", "threads=", "threads=Auto",
                                        "cache=-1", "cache=2X", "files=", "files=ANYWHERE"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         info = NULL;
