@@ -648,7 +648,17 @@ read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl
         per += 2 * src + (mem > src ? mem : src); /* batch buffer, evaluation, delivery */
         dsets[i] = together[i]->dset;
     }
-    int64_t max_elems = (int64_t)(dsets[0]->access->config.memory_bytes / 4 / per);
+    /* A quarter of the budget for the pieces' buffers; half over sources
+     * whose chunks are decoded (filtered), where each further piece of a
+     * reduction decodes every chunk again (W2z: mean and std of 10^6
+     * float32 outputs took 2 pieces in a quarter of 64 MiB). */
+    bool filtered = false;
+    for (size_t i = 0; i < n; i++) {
+        const lz_graph *g = together[i]->dset->vdset->binding.graph;
+        for (size_t k = 0; g && k < lz_graph_source_count(g); k++)
+            filtered |= lz_graph_source(g, k)->filtered;
+    }
+    int64_t max_elems = (int64_t)(dsets[0]->access->config.memory_bytes / (filtered ? 2 : 4) / per);
     max_elems = max_elems < 1 ? 1 : max_elems;
     lzv_batch *batch = lzv_batch_new(dsets, n, max_elems);
     if (!batch)
