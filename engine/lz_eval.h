@@ -51,7 +51,9 @@ void lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid);
  * (true when that cannot be found out for want of memory: the cautious
  * answer). */
 bool lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n);
-/* What the graph's source reads ask of an evaluation: the most scratch
+/* What the graph's source reads ask of an evaluation in a budget of
+ * `budget` bytes (sources needing more than half of it for their chunks in
+ * flight are left out: they are read otherwise): the most scratch
  * bytes one read allocates (planning keeps them out of the budget), and
  * for filtered sources the most chunks a read decodes at once and their
  * largest chunk in elements (reads span that many chunks, so that every
@@ -61,7 +63,7 @@ typedef struct lz_read_needs {
     int read_chunks;      /* max of lz_source.read_chunks over filtered sources, >= 1 */
     int64_t chunk_elems;  /* largest chunk of a filtered source, elements (0: none) */
 } lz_read_needs;
-void lz_graph_read_needs(const lz_graph *g, lz_read_needs *needs);
+void lz_graph_read_needs(const lz_graph *g, size_t budget, lz_read_needs *needs);
 /* How lz_graph_eval_many cuts `box` (nelem > 0 elements) of ev's roots
  * into pieces (lz_plan.c). */
 void lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_pieces *p);

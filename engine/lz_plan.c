@@ -208,12 +208,18 @@ lz_node_reads_filtered(lz_evaluator *ev, const lz_node *n)
 }
 
 void
-lz_graph_read_needs(const lz_graph *g, lz_read_needs *needs)
+lz_graph_read_needs(const lz_graph *g, size_t budget, lz_read_needs *needs)
 {
     memset(needs, 0, sizeof *needs);
     needs->read_chunks = 1;
     for (size_t i = 0; i < g->nsources; i++) {
         const lz_source *src = g->sources[i];
+        /* A source whose chunks in flight need more than half the budget
+         * is read another way (the connector hands it to HDF5): reserving
+         * for it would only shrink every piece (memory=1MiB over 1.3 MB
+         * chunks: pieces of one element, each decoding a chunk). */
+        if (src->scratch_bytes > budget / 2)
+            continue;
         needs->scratch_bytes = src->scratch_bytes > needs->scratch_bytes ? src->scratch_bytes : needs->scratch_bytes;
         if (!src->filtered || src->rank == 0)
             continue;
@@ -246,8 +252,8 @@ lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_piece
     if (per > 0) {
         /* The sources' in-flight chunks come out of the budget first. */
         lz_read_needs needs;
-        lz_graph_read_needs(g, &needs);
         size_t budget = ev->ctx->config.memory_bytes;
+        lz_graph_read_needs(g, budget, &needs);
         budget = budget > needs.scratch_bytes ? budget - needs.scratch_bytes : 0;
         /* Half the budget for a piece, the rest for what its evaluation
          * allocates besides; all of it over filtered sources, where every

@@ -819,7 +819,7 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
     p->per = lz_dtype_size(x->dtype) + lz_node_cost(ev, x);
     /* The sources' in-flight chunks come out of what is left. */
     lz_read_needs needs;
-    lz_graph_read_needs(ev->g, &needs);
+    lz_graph_read_needs(ev->g, ev->ctx->config.memory_bytes, &needs);
     size_t used = lz_ctx_budget_used(ev->ctx) + needs.scratch_bytes, budget = ev->ctx->config.memory_bytes;
     p->left = budget > used ? budget - used : 0;
     p->nbuf = lz_pool_size(lz_ctx_pool(ev->ctx)) > 1 ? 2 : 1;

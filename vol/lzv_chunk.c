@@ -377,6 +377,8 @@ fail_chunk(reader *r, const hsize_t *origin, const char *why)
                        why);
 }
 
+static lz_status read_through_hdf5(reader *r, const chunk_part *p);
+
 /* Collect slot s if it holds a chunk: wait for it, note its failure. */
 static void
 collect(reader *r, slot *s)
@@ -389,6 +391,9 @@ collect(reader *r, slot *s)
         char why[LZV_FILTER_WHY + 32];
         snprintf(why, sizeof why, "cannot be decoded: %s", s->why);
         r->st = fail_chunk(r, s->part.origin, why);
+        /* HDF5's own account of the chunk, when it refuses it too, goes
+         * above ours as the cause (h5dump prints it; h5py quotes ours). */
+        (void)read_through_hdf5(r, &s->part);
     }
 }
 
