@@ -109,9 +109,23 @@ lzv_chunk_src_init(lzv_chunk_src *cs, void *under_dset, hid_t under_vol_id, hid_
     /* A stored chunk is rarely larger than its data: deflate's stored
      * blocks add 5 bytes per 64 KiB, lz4 and blosc less than 1/128; a
      * larger one grows its slot past this when it comes. */
+    if (bytes <= LZV_CHUNK_CACHE_BYTES && (cs->cache = calloc(1, sizeof *cs->cache))) {
+        size_t fit = LZV_CHUNK_CACHE_BYTES / bytes;
+        cs->cache->nslots = fit < LZV_CHUNK_CACHE_SLOTS ? (int)fit : LZV_CHUNK_CACHE_SLOTS;
+    }
     size_t raw = bytes + bytes / 128 + 64, two[2];
     lzv_pipeline_buffers(&cs->pipe, raw, false, two);
     cs->slot_bytes = two[0] + two[1];
+}
+
+void
+lzv_chunk_src_destroy(lzv_chunk_src *cs)
+{
+    if (cs->cache)
+        for (int i = 0; i < cs->cache->nslots; i++)
+            free(cs->cache->data[i]);
+    free(cs->cache);
+    cs->cache = NULL;
 }
 
 size_t
@@ -165,6 +179,7 @@ typedef struct slot {
     size_t raw_bytes;              /* the stored chunk in mem[0] */
     chunk_part part;               /* where the chunk goes */
     unsigned char *dest;           /* where it decodes straight to, or NULL */
+    unsigned char *result;         /* else where the decoded chunk is (one of mem) */
     lzv_codec codec;               /* decoder state of whichever thread runs the slot */
     bool busy;                     /* holds a chunk not yet collected */
     bool failed;                   /* the decode failed: why says how */
@@ -203,13 +218,12 @@ direct_dest(const slot *s)
     return s->buf + (size_t)at * cs->esize;
 }
 
-/* Copy the box's part of a decoded chunk (dense, the chunk's extents) into
- * the buffer. */
+/* Copy part p of the box (its buffer `buf`, strides bstride) out of a
+ * decoded chunk (dense, the chunk's extents). */
 static void
-scatter(const slot *s, const unsigned char *chunk)
+scatter(const lzv_chunk_src *cs, const lz_box *box, const int64_t *bstride, unsigned char *buf, const chunk_part *p,
+        const unsigned char *chunk)
 {
-    const lzv_chunk_src *cs = s->cs;
-    const chunk_part *p = &s->part;
     int rank = cs->rank, last = rank - 1;
     size_t es = cs->esize;
     int64_t cstride[H5S_MAX_RANK]; /* the chunk's stride per axis, elements */
@@ -217,15 +231,15 @@ scatter(const slot *s, const unsigned char *chunk)
     for (int k = last - 1; k >= 0; k--)
         cstride[k] = cstride[k + 1] * cs->chunk[k + 1];
     int64_t idx[H5S_MAX_RANK] = {0};
-    int64_t inner_step = s->box->step[last];
+    int64_t inner_step = box->step[last];
     for (;;) {
         int64_t src = 0, dst = 0;
         for (int k = 0; k < rank; k++) {
-            src += (p->off[k] + idx[k] * s->box->step[k]) * cstride[k];
-            dst += (p->first[k] + idx[k]) * s->bstride[k];
+            src += (p->off[k] + idx[k] * box->step[k]) * cstride[k];
+            dst += (p->first[k] + idx[k]) * bstride[k];
         }
         const unsigned char *from = chunk + (size_t)src * es;
-        unsigned char *to = s->buf + (size_t)dst * es;
+        unsigned char *to = buf + (size_t)dst * es;
         if (inner_step == 1)
             memcpy(to, from, (size_t)p->n[last] * es);
         else
@@ -254,7 +268,8 @@ slot_run(lzv_task *task)
     if (s->cs->swap)
         swap_bytes(chunk, s->pipe->chunk_bytes / s->cs->esize, s->cs->esize);
     if (!s->dest)
-        scatter(s, chunk);
+        scatter(s->cs, s->box, s->bstride, s->buf, &s->part, chunk);
+    s->result = s->dest ? NULL : result;
 }
 
 /* ---- buffers kept between reads ---------------------------------------------------- */
@@ -326,6 +341,48 @@ lzv_chunk_forget_buffers(void)
     pthread_mutex_unlock(&kept_lock);
 }
 
+/* ---- decoded chunks kept ------------------------------------------------------------ */
+
+/* The kept chunk at origin, or -1; drops everything first when stored data
+ * may have changed since it was kept. */
+static int
+cache_find(const lzv_chunk_src *cs, const hsize_t *origin)
+{
+    lzv_chunk_cache *c = cs->cache;
+    if (!c)
+        return -1;
+    if (c->generation != lzv_data_generation()) {
+        for (int i = 0; i < c->nslots; i++)
+            c->used[i] = 0;
+        c->generation = lzv_data_generation();
+        return -1;
+    }
+    for (int i = 0; i < c->nslots; i++)
+        if (c->used[i] && !memcmp(c->origin[i], origin, (size_t)cs->rank * sizeof *origin)) {
+            c->used[i] = ++c->clock;
+            return i;
+        }
+    return -1;
+}
+
+/* Keep a decoded chunk (in the oldest slot); nothing when memory is short. */
+static void
+cache_put(const lzv_chunk_src *cs, const hsize_t *origin, const unsigned char *chunk)
+{
+    lzv_chunk_cache *c = cs->cache;
+    if (!c || c->nslots == 0 || c->generation != lzv_data_generation())
+        return;
+    int oldest = 0;
+    for (int i = 1; i < c->nslots; i++)
+        if (c->used[i] < c->used[oldest])
+            oldest = i;
+    if (!c->data[oldest] && !(c->data[oldest] = malloc(cs->pipe.chunk_bytes)))
+        return;
+    memcpy(c->data[oldest], chunk, cs->pipe.chunk_bytes);
+    memcpy(c->origin[oldest], origin, (size_t)cs->rank * sizeof *origin);
+    c->used[oldest] = ++c->clock;
+}
+
 /* ---- the read ------------------------------------------------------------------------ */
 
 /* The state of one read. */
@@ -387,6 +444,8 @@ collect(reader *r, slot *s)
         return;
     lzv_workq_wait(r->q, &s->task);
     s->busy = false;
+    if (!s->failed && s->result)
+        cache_put(r->cs, s->part.origin, s->result); /* a part of it was read: the rest may be next */
     if (s->failed && r->st == LZ_OK) {
         char why[LZV_FILTER_WHY + 32];
         snprintf(why, sizeof why, "cannot be decoded: %s", s->why);
@@ -484,6 +543,11 @@ slot_reserve(reader *r, slot *s, const size_t need[2])
 static lz_status
 read_chunk(reader *r, chunk_part *p)
 {
+    int hit = cache_find(r->cs, p->origin);
+    if (hit >= 0) {
+        scatter(r->cs, r->box, r->bstride, r->buf, p, r->cs->cache->data[hit]);
+        return LZ_OK;
+    }
     bool stored = false;
     unsigned mask = 0;
     hsize_t bytes = 0;
@@ -526,6 +590,7 @@ read_chunk(reader *r, chunk_part *p)
         return read_through_hdf5(r, p);
     s->raw_bytes = (size_t)bytes;
     s->failed = false;
+    s->result = NULL;
     s->busy = true;
     lzv_workq_submit(r->q, &s->task);
     if (!r->q) /* ran at once */

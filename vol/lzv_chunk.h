@@ -20,6 +20,25 @@
 #include "lzv.h"
 #include "lzv_filter.h"
 
+/* Decoded chunks kept between reads of one operand, as HDF5's chunk cache
+ * keeps them: a loop reading a row at a time (h5py, h5dump's strips)
+ * decodes each chunk once, not once per row. HDF5's default size, 1 MiB
+ * (its rdcc_nbytes); a larger chunk is never kept. Dropped when stored
+ * data may have changed (lzv_data_changed). */
+#define LZV_CHUNK_CACHE_BYTES ((size_t)1 << 20)
+/* At most this many chunks are kept (HDF5 keeps 521 slots; a few chunks
+ * cover a row loop across chunk boundaries). */
+#define LZV_CHUNK_CACHE_SLOTS 16
+
+typedef struct lzv_chunk_cache {
+    unsigned char *data[LZV_CHUNK_CACHE_SLOTS];        /* decoded chunks, NULL when empty */
+    hsize_t origin[LZV_CHUNK_CACHE_SLOTS][H5S_MAX_RANK]; /* their first elements */
+    unsigned long used[LZV_CHUNK_CACHE_SLOTS];         /* last use, for replacing the oldest */
+    int nslots;                                        /* slots that fit in the size */
+    unsigned long clock;                               /* uses so far */
+    unsigned long generation;                          /* lzv_data_generation of the contents */
+} lzv_chunk_cache;
+
 typedef struct lzv_chunk_src {
     bool enabled;                /* reads decode chunks here */
     lzv_pipeline pipe;           /* the dataset's filters and chunk size */
@@ -29,6 +48,7 @@ typedef struct lzv_chunk_src {
     bool swap;                   /* stored in the other byte order */
     int threads;                 /* threads decoding one read (connector's threads=) */
     size_t slot_bytes;           /* budget of one chunk in flight (two buffers) */
+    lzv_chunk_cache *cache;      /* decoded chunks kept (owned), NULL when they are too large */
 } lzv_chunk_src;
 
 /* Decide whether the dataset `under_dset` (its creation list `dcpl`, file
@@ -37,6 +57,8 @@ typedef struct lzv_chunk_src {
  * either way). `threads` decode a read. Calling thread only. */
 void lzv_chunk_src_init(lzv_chunk_src *cs, void *under_dset, hid_t under_vol_id, hid_t dcpl, hid_t file_type,
                         hid_t mem_type, int threads);
+/* Release what lzv_chunk_src_init made (the kept chunks). */
+void lzv_chunk_src_destroy(lzv_chunk_src *cs);
 /* The most bytes one read allocates through its context (every thread's
  * chunk in flight): lz_source.scratch_bytes. */
 size_t lzv_chunk_src_scratch_bytes(const lzv_chunk_src *cs);

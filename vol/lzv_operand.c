@@ -584,6 +584,7 @@ lzv_operands_close(lzv_operand *ops, size_t n, hid_t dxpl_id)
         if (o->mem_type >= 0)
             H5Tclose(o->mem_type);
         lzv_cf_free(o->cf);
+        lzv_chunk_src_destroy(&o->chunks);
         free(o->label);
     }
     lzv_stack_restore(saved);

@@ -357,3 +357,32 @@ def test_save_with_gzip_and_shuffle_reads_back_through_plain_hdf5(tmp_path, thre
     assert got["p"].tobytes() == (a * b + 1).astype("f4").tobytes()
     assert got["q"].tobytes() == (b * 3).astype("i2").tobytes()
     assert got["f"].all()
+
+
+def test_kept_chunks_serve_row_loops_and_follow_writes(tmp_path):
+    """Decoded chunks are kept between reads (as HDF5's chunk cache keeps
+    them): a row loop gives every row, and a write through the connector
+    to the source is seen by the next read, not hidden by a kept chunk."""
+    x = np.round(np.random.default_rng(3).normal(size=(40, 30, 20)), 2)
+    f = tmp_path / "k.h5"
+    with h5py.File(f, "w") as h:
+        h.create_dataset("x", data=x, chunks=(10, 30, 20), compression="gzip", shuffle=True)
+    assert_ok(define(f, "v", "x * 2", env=env_with_connector()))
+    code = r"""
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    rows = np.stack([f["v"][i] for i in range(40)])
+    cols = np.stack([f["v"][:, j] for j in range(30)], axis=1)
+    f["x"][3, 4, 5] = 1000.0
+    after = f["v"][3]
+np.savez(sys.argv[2], rows=rows, cols=cols, after=after)
+"""
+    for threads in (1, 2):
+        proc = subprocess.run([sys.executable, "-c", code, str(f), str(tmp_path / "k.npz")], capture_output=True,
+                              text=True, env=env_with_connector(threads=threads), timeout=60)
+        assert_ok(proc)
+        got = np.load(tmp_path / "k.npz")
+        np.testing.assert_array_equal(got["rows"], x * 2)
+        np.testing.assert_array_equal(got["cols"], x * 2)
+        x[3, 4, 5] = 1000.0
+        np.testing.assert_array_equal(got["after"], x[3] * 2)
