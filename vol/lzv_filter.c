@@ -35,27 +35,6 @@ lzv_filter_known(unsigned id)
 }
 
 const char *
-lzv_filter_name(unsigned id, char *buf, size_t size)
-{
-    const char *name = NULL;
-    switch (id) {
-    case LZV_FILTER_DEFLATE: name = "deflate"; break;
-    case LZV_FILTER_SHUFFLE: name = "shuffle"; break;
-    case LZV_FILTER_FLETCHER32: name = "fletcher32"; break;
-    case LZV_FILTER_SZIP: name = "szip"; break;
-    case LZV_FILTER_BLOSC: name = "blosc"; break;
-    case LZV_FILTER_LZ4: name = "lz4"; break;
-    case LZV_FILTER_ZSTD: name = "zstd"; break;
-    default: break;
-    }
-    if (name)
-        snprintf(buf, size, "%s", name);
-    else
-        snprintf(buf, size, "filter %u", id);
-    return buf;
-}
-
-const char *
 lzv_pipeline_prepare(lzv_pipeline *p)
 {
     if (p->n < 0 || p->n > LZV_PIPELINE_MAX)

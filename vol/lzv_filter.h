@@ -69,9 +69,6 @@ typedef struct lzv_pipeline {
 
 /* Whether this build decodes filter `id` itself. */
 bool lzv_filter_known(unsigned id);
-/* A filter's name for messages ("deflate", "filter 307" for others), into
- * buf. */
-const char *lzv_filter_name(unsigned id, char *buf, size_t size);
 
 /* Finish a pipeline whose n, f and chunk_bytes are set: compute the stage
  * sizes and check that every filter is known with client values it can
