@@ -39,14 +39,14 @@ typedef struct enc_slot {
 
 struct lzc_encoder {
     lzv_encoding enc;            /* what to apply */
-    int rank;
+    int rank;                    /* the dataset's rank */
     hsize_t dims[H5S_MAX_RANK];  /* the dataset's extent */
     hsize_t chunk[H5S_MAX_RANK]; /* its chunk */
     size_t esize;                /* bytes per element */
     size_t chunk_bytes;          /* bytes of a chunk */
     lzv_workq *q;                /* NULL: encode on this thread */
     enc_slot *slots;             /* nslots of them */
-    int nslots;
+    int nslots;                  /* chunks in flight at most: one per thread */
     int next;                    /* the slot the next chunk takes */
 };
 

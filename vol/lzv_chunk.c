@@ -387,21 +387,21 @@ cache_put(const lzv_chunk_src *cs, const hsize_t *origin, const unsigned char *c
 
 /* The state of one read. */
 typedef struct reader {
-    const lzv_chunk_src *cs;
-    void *under_dset;
-    hid_t under_vol_id;
-    hid_t mem_type;
-    const char *label;
-    lz_ctx *ctx;
-    const lz_box *box;
-    unsigned char *buf;
-    hid_t dxpl_id;
-    hid_t *cause;
+    const lzv_chunk_src *cs;       /* the operand's chunks */
+    void *under_dset;              /* the operand, under connector's (borrowed) */
+    hid_t under_vol_id;            /* the under connector */
+    hid_t mem_type;                /* native memory type of HDF5's reads */
+    const char *label;             /* the operand in messages */
+    lz_ctx *ctx;                   /* the evaluation's: budget and error */
+    const lz_box *box;             /* what is read */
+    unsigned char *buf;            /* where it goes (dense, C order) */
+    hid_t dxpl_id;                 /* the application's transfer list */
+    hid_t *cause;                  /* where HDF5's account of a failure is saved */
     lzv_pipeline pipe;             /* cs->pipe with this transfer's checksum setting */
     int64_t bstride[H5S_MAX_RANK]; /* the buffer's strides, elements */
     lzv_workq *q;                  /* NULL: decode on the calling thread */
     slot *slots;                   /* nslots of them */
-    int nslots;
+    int nslots;                    /* chunks in flight at most */
     int next;                      /* the slot the next chunk goes to */
     lz_status st;                  /* the first failure */
 } reader;
