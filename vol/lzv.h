@@ -114,10 +114,6 @@ herr_t lzv_info_from_str(const char *str, void **info);
  * H5I_INVALID_HID on failure. */
 hid_t lzv_under_fapl(hid_t fapl_id, const lzv_info *info);
 
-/* How many times this process may have changed stored data
- * (lzv_binding.c, lzv_data_changed): what kept results compare against. */
-unsigned long lzv_data_generation(void);
-
 /* ---- errors (lzv_error.c) ------------------------------------------------- */
 
 herr_t lzv_error_init(void);

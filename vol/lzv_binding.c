@@ -20,12 +20,6 @@ lzv_data_changed(void)
     data_generation++;
 }
 
-unsigned long
-lzv_data_generation(void)
-{
-    return data_generation;
-}
-
 herr_t
 lzv_binding_open(lzv_binding *b, const char *name, const char *expression, const lz_config *cfg, double fill,
                  lzv_place *place, const lzv_chain *chain, hid_t dxpl_id)

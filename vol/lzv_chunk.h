@@ -22,21 +22,24 @@
 
 /* Decoded chunks kept between reads of one operand, as HDF5's chunk cache
  * keeps them: a loop reading a row at a time (h5py, h5dump's strips)
- * decodes each chunk once, not once per row. HDF5's default size, 1 MiB
- * (its rdcc_nbytes); a larger chunk is never kept. Dropped when stored
- * data may have changed (lzv_data_changed). */
+ * decodes each chunk once, not once per row. A kept chunk is used only
+ * when its stored bytes, read again, are the same (so it is what decoding
+ * would give, whatever changed the file). HDF5's default size, 1 MiB (its
+ * rdcc_nbytes) of decoded chunks; a larger chunk is never kept. */
 #define LZV_CHUNK_CACHE_BYTES ((size_t)1 << 20)
 /* At most this many chunks are kept (HDF5 keeps 521 slots; a few chunks
  * cover a row loop across chunk boundaries). */
 #define LZV_CHUNK_CACHE_SLOTS 16
 
 typedef struct lzv_chunk_cache {
-    unsigned char *data[LZV_CHUNK_CACHE_SLOTS];        /* decoded chunks, NULL when empty */
+    unsigned char *data[LZV_CHUNK_CACHE_SLOTS];        /* decoded chunks */
+    unsigned char *raw[LZV_CHUNK_CACHE_SLOTS];         /* their stored bytes */
+    size_t raw_bytes[LZV_CHUNK_CACHE_SLOTS];           /* how many */
     hsize_t origin[LZV_CHUNK_CACHE_SLOTS][H5S_MAX_RANK]; /* their first elements */
-    unsigned long used[LZV_CHUNK_CACHE_SLOTS];         /* last use, for replacing the oldest */
+    unsigned long used[LZV_CHUNK_CACHE_SLOTS];         /* last use or claim; 0: empty */
+    bool filled[LZV_CHUNK_CACHE_SLOTS];                /* data holds the decoded chunk */
     int nslots;                                        /* slots that fit in the size */
     unsigned long clock;                               /* uses so far */
-    unsigned long generation;                          /* lzv_data_generation of the contents */
 } lzv_chunk_cache;
 
 typedef struct lzv_chunk_src {
