@@ -13,10 +13,19 @@
  *               the block: raw when its stored size is its decoded size;
  *   zstd        one zstd frame that gives its content size;
  *   blosc       one blosc 1 frame (its header gives the sizes).
+ *
+ * Deflate is libdeflate, linked in. The others are optional: their headers
+ * are used at build time, but their libraries are opened at run time, the
+ * first time a pipeline asks (dlopen of the soname the build saw, local
+ * scope), so that a connector build copied into any process — a pip wheel
+ * on another machine — needs none of them; a filter whose library is
+ * missing is left to HDF5 (lzv_codec_available is false).
  */
 #include "lzv_codecs.h"
 
+#include <dlfcn.h>
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,27 +43,113 @@
 #include <blosc.h>
 #endif
 
+/* ---- the optional libraries ------------------------------------------------------------ */
+
+/* The functions each decoder calls, typed from the library's own header,
+ * and whether they were all found. */
+#ifdef H5LAZY_HAVE_ZSTD
+static struct {
+    bool loaded;                                              /* every function below found */
+    __typeof__(&ZSTD_getFrameContentSize) frame_content_size; /* the frame's decoded size */
+    __typeof__(&ZSTD_createDCtx) create;                      /* a decoder state */
+    __typeof__(&ZSTD_freeDCtx) free;                          /* ... released */
+    __typeof__(&ZSTD_decompressDCtx) decompress;              /* one frame */
+    __typeof__(&ZSTD_isError) is_error;                       /* a size that is an error code */
+} zstd;
+#endif
+#ifdef H5LAZY_HAVE_LZ4
+static struct {
+    bool loaded;                                      /* the function below found */
+    __typeof__(&LZ4_decompress_safe) decompress_safe; /* one block, bounded */
+} lz4;
+#endif
+#ifdef H5LAZY_HAVE_SZIP
+static struct {
+    bool loaded;                                                  /* the function below found */
+    __typeof__(&SZ_BufftoBuffDecompress) buff_to_buff_decompress; /* one szip stream */
+} szip;
+#endif
+#ifdef H5LAZY_HAVE_BLOSC
+static struct {
+    bool loaded;                                      /* every function below found */
+    __typeof__(&blosc_cbuffer_validate) validate;     /* header against the stored size */
+    __typeof__(&blosc_decompress_ctx) decompress_ctx; /* one frame, without global state */
+} blosc;
+#endif
+
+/* Open `soname` and look up the n functions names[i] into *fns[i]; true
+ * when all were found (the library then stays open for the life of the
+ * process, as the pointers into it do), else false with it closed again. */
+static bool __attribute__((unused)) /* unused when no optional header was found */
+open_library(const char *soname, size_t n, const char *const *names, void **const *fns)
+{
+    void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!(*fns[i] = dlsym(lib, names[i]))) {
+            dlclose(lib);
+            return false;
+        }
+    }
+    return true;
+}
+
+#define LZV_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+load_libraries(void)
+{
+#ifdef H5LAZY_HAVE_ZSTD
+    static const char *const zstd_names[] = {"ZSTD_getFrameContentSize", "ZSTD_createDCtx", "ZSTD_freeDCtx",
+                                             "ZSTD_decompressDCtx", "ZSTD_isError"};
+    void **const zstd_fns[] = {(void **)&zstd.frame_content_size, (void **)&zstd.create, (void **)&zstd.free,
+                               (void **)&zstd.decompress, (void **)&zstd.is_error};
+    zstd.loaded = open_library(H5LAZY_ZSTD_SONAME, LZV_COUNT(zstd_names), zstd_names, zstd_fns);
+#endif
+#ifdef H5LAZY_HAVE_LZ4
+    static const char *const lz4_names[] = {"LZ4_decompress_safe"};
+    void **const lz4_fns[] = {(void **)&lz4.decompress_safe};
+    lz4.loaded = open_library(H5LAZY_LZ4_SONAME, LZV_COUNT(lz4_names), lz4_names, lz4_fns);
+#endif
+#ifdef H5LAZY_HAVE_SZIP
+    static const char *const szip_names[] = {"SZ_BufftoBuffDecompress"};
+    void **const szip_fns[] = {(void **)&szip.buff_to_buff_decompress};
+    szip.loaded = open_library(H5LAZY_SZIP_SONAME, LZV_COUNT(szip_names), szip_names, szip_fns);
+#endif
+#ifdef H5LAZY_HAVE_BLOSC
+    static const char *const blosc_names[] = {"blosc_cbuffer_validate", "blosc_decompress_ctx"};
+    void **const blosc_fns[] = {(void **)&blosc.validate, (void **)&blosc.decompress_ctx};
+    blosc.loaded = open_library(H5LAZY_BLOSC_SONAME, LZV_COUNT(blosc_names), blosc_names, blosc_fns);
+#endif
+}
+
+/* Worker threads ask too: the libraries are opened once, by whoever asks
+ * first. */
+static pthread_once_t libraries_once = PTHREAD_ONCE_INIT;
+
 bool
 lzv_codec_available(unsigned id)
 {
+    pthread_once(&libraries_once, load_libraries);
     switch (id) {
     case LZV_FILTER_DEFLATE:
         return true;
 #ifdef H5LAZY_HAVE_ZSTD
     case LZV_FILTER_ZSTD:
-        return true;
+        return zstd.loaded;
 #endif
 #ifdef H5LAZY_HAVE_LZ4
     case LZV_FILTER_LZ4:
-        return true;
+        return lz4.loaded;
 #endif
 #ifdef H5LAZY_HAVE_SZIP
     case LZV_FILTER_SZIP:
-        return true;
+        return szip.loaded;
 #endif
 #ifdef H5LAZY_HAVE_BLOSC
     case LZV_FILTER_BLOSC:
-        return true;
+        return blosc.loaded;
 #endif
     default:
         return false;
@@ -81,7 +176,7 @@ lzv_codec_release(lzv_codec *c)
     c->inflater = NULL;
 #ifdef H5LAZY_HAVE_ZSTD
     if (c->zstd)
-        ZSTD_freeDCtx(c->zstd);
+        zstd.free(c->zstd);
 #endif
     c->zstd = NULL;
 }
@@ -143,7 +238,7 @@ static int
 decode_zstd(lzv_codec *c, const unsigned char *in, size_t in_bytes, unsigned char *out, size_t out_bytes,
             char *why)
 {
-    unsigned long long size = ZSTD_getFrameContentSize(in, in_bytes);
+    unsigned long long size = zstd.frame_content_size(in, in_bytes);
     if (size == ZSTD_CONTENTSIZE_ERROR) {
         snprintf(why, LZV_FILTER_WHY, "the zstd frame is corrupt (%zu bytes stored)", in_bytes);
         return -1;
@@ -154,12 +249,12 @@ decode_zstd(lzv_codec *c, const unsigned char *in, size_t in_bytes, unsigned cha
                  out_bytes);
         return -1;
     }
-    if (!c->zstd && !(c->zstd = ZSTD_createDCtx())) {
+    if (!c->zstd && !(c->zstd = zstd.create())) {
         snprintf(why, LZV_FILTER_WHY, "out of memory for the zstd decoder");
         return -1;
     }
-    size_t got = ZSTD_decompressDCtx(c->zstd, out, out_bytes, in, in_bytes);
-    if (ZSTD_isError(got) || got != out_bytes) {
+    size_t got = zstd.decompress(c->zstd, out, out_bytes, in, in_bytes);
+    if (zstd.is_error(got) || got != out_bytes) {
         snprintf(why, LZV_FILTER_WHY, "the zstd frame is corrupt or cut short (%zu bytes stored)", in_bytes);
         return -1;
     }
@@ -216,7 +311,7 @@ decode_lz4(const unsigned char *in, size_t in_bytes, unsigned char *out, size_t 
                 snprintf(why, LZV_FILTER_WHY, "an lz4 block is larger than lz4 allows");
                 return -1;
             }
-            int got = LZ4_decompress_safe((const char *)in + at, (char *)out + done, (int)stored, (int)want);
+            int got = lz4.decompress_safe((const char *)in + at, (char *)out + done, (int)stored, (int)want);
             if (got < 0 || (size_t)got != want) {
                 snprintf(why, LZV_FILTER_WHY, "an lz4 block is corrupt or does not decode to %zu bytes", want);
                 return -1;
@@ -246,7 +341,7 @@ decode_szip(const lzv_filter *f, const unsigned char *in, size_t in_bytes, unsig
     }
     SZ_com_t param = {(int)f->cd[0], (int)f->cd[1], (int)f->cd[2], (int)f->cd[3]};
     size_t got = out_bytes;
-    if (SZ_BufftoBuffDecompress(out, &got, in + 4, in_bytes - 4, &param) != SZ_OK || got != out_bytes) {
+    if (szip.buff_to_buff_decompress(out, &got, in + 4, in_bytes - 4, &param) != SZ_OK || got != out_bytes) {
         snprintf(why, LZV_FILTER_WHY, "the szip stream is corrupt or cut short (%zu bytes stored)", in_bytes);
         return -1;
     }
@@ -261,7 +356,7 @@ decode_blosc(const unsigned char *in, size_t in_bytes, unsigned char *out, size_
     size_t size = 0;
     /* The header checked against the bytes stored before anything reads
      * the frame's offsets. */
-    if (blosc_cbuffer_validate(in, in_bytes, &size) < 0) {
+    if (blosc.validate(in, in_bytes, &size) < 0) {
         snprintf(why, LZV_FILTER_WHY, "the blosc frame is corrupt or cut short (%zu bytes stored)", in_bytes);
         return -1;
     }
@@ -271,7 +366,7 @@ decode_blosc(const unsigned char *in, size_t in_bytes, unsigned char *out, size_
         return -1;
     }
     /* One blosc thread: the connector's workers decode chunks in parallel. */
-    int got = blosc_decompress_ctx(in, out, out_bytes, 1);
+    int got = blosc.decompress_ctx(in, out, out_bytes, 1);
     if (got < 0 || (size_t)got != out_bytes) {
         snprintf(why, LZV_FILTER_WHY, "the blosc frame is corrupt (%zu bytes stored)", in_bytes);
         return -1;
@@ -284,6 +379,10 @@ int
 lzv_codec_decode(lzv_codec *c, const lzv_filter *f, const unsigned char *in, size_t in_bytes, unsigned char *out,
                  size_t out_bytes, char *why)
 {
+    if (!lzv_codec_available(f->id)) { /* pipelines are built only from available filters */
+        snprintf(why, LZV_FILTER_WHY, "filter %u is not decoded by h5lazy on this machine", f->id);
+        return -1;
+    }
     switch (f->id) {
     case LZV_FILTER_DEFLATE:
         return decode_deflate(c, in, in_bytes, out, out_bytes, why);
