@@ -7,6 +7,7 @@ are in no installed header, and differ between the lines."""
 import os
 import re
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,11 +44,27 @@ def undefined_h5(path):
     return {f.split()[-1] for f in out.splitlines() if f.split() and f.split()[-1].startswith("H5")}
 
 
+def read_only_data(path):
+    """The bytes of the .rodata section of `path`, where string literals
+    (the names given to dlsym among them) are kept. Machine code is left
+    out: its bytes can spell "\\0H5B\\0" by chance (they did, in one
+    2.x build)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rodata"
+        subprocess.run(["objcopy", "-O", "binary", "--only-section=.rodata", str(path), str(out)],
+                       check=True)
+        return out.read_bytes()
+
+
 def looked_up(path):
-    """H5* names stored as strings of their own in `path`: what dlsym can be
-    asked for (a name inside a longer message is not one)."""
-    data = Path(path).read_bytes()
-    names = {m.decode() for m in re.findall(rb"(?<=\x00)H5\w+(?=\x00)", data)}
+    """H5* names stored as strings of their own in the read-only data of
+    `path`: what dlsym can be asked for (a name inside a longer message is
+    not one)."""
+    data = b"\0" + read_only_data(path)
+    # A function or variable of HDF5 has a lower-case letter or an
+    # underscore after its package letters (H5Dread, H5T_NATIVE_INT_g);
+    # a bare "H5B" in a table of numbers is no name.
+    names = {m.decode() for m in re.findall(rb"(?<=\x00)H5[A-Z]*[a-z_]\w*(?=\x00)", data)}
     return {n for n in names if not n.startswith("H5LAZY")}  # h5lazy's own (h5lazy_vol.h)
 
 
