@@ -94,13 +94,15 @@ lz_bind_take(binder *b, const lz_ast *call, lz_node **out)
     int64_t axis = 0;
     const lz_ast *ax = args.kw[0];
     if (ax && ax->kind != LZ_AST_NONE) {
+        /* numpy takes axis 0 or -1 of a 0-d x as of x raveled */
+        int rank = x->rank > 0 ? x->rank : 1;
         if ((st = lz_bind_arg_int(b, ax, "axis", &axis)))
             return st;
-        if (axis < -x->rank || axis >= x->rank)
+        if (axis < -rank || axis >= rank)
             return lz_bind_fail(b, ax, LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                                (long long)axis, x->rank);
-        axis = axis < 0 ? axis + x->rank : axis;
-        flat = false;
+                                (long long)axis, rank);
+        axis = axis < 0 ? axis + rank : axis;
+        flat = x->rank == 0;
     } else if (x->rank == 1) { /* flattening a 1-D array changes nothing */
         flat = false;
     }

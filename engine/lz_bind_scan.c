@@ -82,6 +82,20 @@ lz_bind_cumulative(binder *b, const lz_ast *call, lz_node **out)
                                 call->text);
         if (want == LZ_BOOL)
             return lz_bind_fail(b, dt, LZ_ETYPE, "%s() with dtype=\"bool\" is not supported", call->text);
+        /* numpy's nan-forms replace NaN (by 0 or 1) before the cast to an
+         * integer dtype, which would turn NaN into something else. */
+        if (skipna && k == LZ_KIND_FLOAT && lz_dtype_kind(want) != LZ_KIND_FLOAT) {
+            lz_scalar one = {.kind = LZ_KIND_INT};
+            one.v.i = product ? 1 : 0;
+            lz_node *nan, *in[3] = {NULL, lz_bind_const(b, call, &one, true, LZ_BOOL), x};
+            if (!in[1])
+                return LZ_ENOMEM;
+            if ((st = lz_bind_ufunc(b, call, LZ_UF_ISNAN, &x, 1, LZ_T_EOF, &nan)))
+                return st;
+            in[0] = nan;
+            if ((st = lz_bind_ufunc(b, call, LZ_UF_WHERE, in, 3, LZ_T_EOF, &x)))
+                return st;
+        }
         /* numpy casts x to dtype first (a float dtype of an integer x too). */
         if ((st = lz_bind_cast(b, &x, want)))
             return st;
