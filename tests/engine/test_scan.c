@@ -394,6 +394,13 @@ test_windows(void)
     CU_ASSERT(lz_ctx_peak_bytes(b.ctx) <= budget + 64 * 1024); /* budget plus tiles and graph, as test_eval's */
     CU_ASSERT(c.elements <= (int64_t)WIN * R * C); /* never more than the windows themselves */
     unbind(&b);
+    /* In the default budget the slabs hold whole windows: the series is
+     * read about once (each slab's range overlaps the next by WIN - 1). */
+    counting_init(&c, 2, (int64_t[]){R, C}, big);
+    CU_ASSERT_EQUAL_FATAL(bind_text(&b, "mean(sliding_window_view(x, 25, axis=0), axis=-1)", &c, 1, 0), LZ_OK);
+    CU_ASSERT_EQUAL(eval_all(&b, mean), LZ_OK);
+    CU_ASSERT(c.elements <= R * C + R * C / 5);
+    unbind(&b);
 }
 
 /* diff is a[1:] - a[:-1], n times; past the extent it is empty. */
@@ -433,6 +440,90 @@ test_average(void)
     CU_ASSERT_EQUAL(eval_full("average(x, axis=0, weights=w)", ops, 2, 0, out, NULL, &err), LZ_ESHAPE);
 }
 
+/* Where the result's axes come from (dimension scales): a scan keeps its
+ * axes, a picked axis and window axes have no origin, a windowed axis is
+ * its windows' first elements; a flattened scan has none. */
+static void
+test_origins(void)
+{
+    static const struct {
+        const char *text;
+        int axis;
+        size_t origins; /* 1: x's axis `axis` itself, step 1 */
+        int x_axis;
+    } rows[] = {
+        {"cumsum(x, axis=1)", 0, 1, 0},  {"cumsum(x, axis=1)", 2, 1, 2}, {"nancumprod(x)", 0, 0, 0},
+        {"take(x, [1, 2], axis=1)", 1, 0, 0}, {"take(x, [1, 2], axis=1)", 2, 1, 2},
+        {"x[:, [3, 0]]", 1, 0, 0},       {"x[:, [3, 0]]", 0, 1, 0},
+        {"sliding_window_view(x, 3, axis=0)", 0, 1, 0}, {"sliding_window_view(x, 3, axis=0)", 3, 0, 0},
+        {"average(x, axis=1, weights=x[0, :, 0])", 1, 1, 2},
+    };
+    counting c;
+    counting_init(&c, 3, (int64_t[]){S0, S1, S2}, sdata);
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        bound b;
+        CU_ASSERT_EQUAL_FATAL(bind_text(&b, rows[r].text, &c, 1, 0), LZ_OK);
+        lz_axis_origin o[4];
+        size_t n = lz_graph_axis_origins(b.graph, 0, rows[r].axis, o, 4);
+        CU_ASSERT_EQUAL(n, rows[r].origins);
+        if (n == 1 && rows[r].origins == 1)
+            CU_ASSERT(o[0].axis == rows[r].x_axis && o[0].start == 0 && o[0].step == 1);
+        unbind(&b);
+    }
+}
+
+/* Every allocation of a graph with every new node kind failed in turn:
+ * each run reports LZ_ENOMEM and leaves nothing allocated, and the run that
+ * succeeds gives the same bits as one without failures. */
+static void
+test_every_allocation_fails_cleanly(void)
+{
+    static const char text[] = "mean(sliding_window_view(x, 4, axis=0), axis=-1)[:30, :3] + "
+                               "cumsum(x, axis=0)[5:35, [0, 7, 9]] + nancumsum(x)[:3] + "
+                               "average(x, axis=0, weights=x[:, 0] * 0 + 1)[:3] + diff(x, axis=1)[:30, :3]";
+    static double x[40 * 30];
+    for (int i = 0; i < 40 * 30; i++)
+        x[i] = (i % 97) * 0.25 - 3;
+    lz_source s;
+    lz_source_init_memory(&s, LZ_FLOAT64, 2, (int64_t[]){40, 30}, x);
+    const lz_source *ps[1] = {&s};
+    double want[90], got[90];
+    int injected = 0;
+    for (long n = -1;; n++) { /* -1: the run without failures */
+        lz_config cfg;
+        lz_config_init(&cfg);
+        cfg.memory_bytes = 4096; /* small pieces and slabs: more allocations, more paths */
+        lz_ctx *ctx = lz_ctx_new(&cfg);
+        if (n >= 0)
+            lz_ctx_fail_allocation_after(ctx, n);
+        lz_expr *e = NULL;
+        lz_graph *g = NULL;
+        lz_status st = lz_expr_parse(ctx, text, &e);
+        if (st == LZ_OK)
+            st = lz_graph_new(ctx, e, ps, &g);
+        if (st == LZ_OK) {
+            lz_box box;
+            lz_box_full(&box, 2, (int64_t[]){30, 3});
+            st = lz_graph_eval(g, &box, n < 0 ? want : got, NULL);
+        }
+        lz_graph_free(g);
+        lz_expr_free(e);
+        CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(ctx), 0);
+        if (st != LZ_OK) {
+            CU_ASSERT_EQUAL(st, LZ_ENOMEM);
+            CU_ASSERT_EQUAL(lz_ctx_error(ctx)->code, LZ_ENOMEM);
+            injected++;
+        }
+        lz_ctx_free(ctx);
+        CU_ASSERT_FATAL(n >= 0 || st == LZ_OK);
+        if (n >= 0 && st == LZ_OK)
+            break;
+        CU_ASSERT_FATAL(n < 100000);
+    }
+    CU_ASSERT(injected > 20);
+    CU_ASSERT(same_bits(got, want, 90));
+}
+
 void
 register_scan_suite(void)
 {
@@ -446,4 +537,6 @@ register_scan_suite(void)
     CU_add_test(s, "sliding windows and a running mean in a small budget", test_windows);
     CU_add_test(s, "diff", test_diff);
     CU_add_test(s, "average and its zero weights", test_average);
+    CU_add_test(s, "origins of scanned, picked and windowed axes", test_origins);
+    CU_add_test(s, "every allocation fails cleanly", test_every_allocation_fails_cleanly);
 }
