@@ -238,6 +238,28 @@ test_strip_walk_reads_once(void)
     CU_ASSERT_EQUAL(strip_walk("cumsum(x)", (size_t)1 << 20, 50, want), W0 * W1);
 }
 
+/* A scan of 94 KiB read whole in a budget of 8 KiB stays within it (plus
+ * the tiles and the graph, as test_eval allows) and gives the same bits. */
+static void
+test_scan_within_budget(void)
+{
+    for (int i = 0; i < W0 * W1; i++)
+        wdata[i] = (double)(i % 101) / 3.0;
+    static double want[W0 * W1], got[W0 * W1];
+    for (int i = 0; i < W0 * W1; i++)
+        want[i] = i < W1 ? wdata[i] : want[i - W1] + wdata[i];
+    counting c;
+    counting_init(&c, 2, (int64_t[]){W0, W1}, wdata);
+    bound b;
+    size_t budget = 8 << 10;
+    CU_ASSERT_EQUAL_FATAL(bind_text(&b, "cumsum(x, axis=0)", &c, 1, budget), LZ_OK);
+    CU_ASSERT_EQUAL(eval_all(&b, got), LZ_OK);
+    CU_ASSERT(same_bits(got, want, W0 * W1));
+    CU_ASSERT(lz_ctx_peak_bytes(b.ctx) <= budget + 64 * 1024);
+    CU_ASSERT_EQUAL(c.elements, W0 * W1); /* the pieces carry on from each other */
+    unbind(&b);
+}
+
 /* take and x[:, [...]] read only the rows named, a run of them at once. */
 static void
 test_take_reads_only_named_rows(void)
@@ -532,6 +554,7 @@ register_scan_suite(void)
     CU_add_test(s, "integer scans as numpy's", test_integer_scans);
     CU_add_test(s, "a scan's first element is a copy", test_scan_first_element);
     CU_add_test(s, "a forward strip walk reads each element once", test_strip_walk_reads_once);
+    CU_add_test(s, "a scan within a small budget", test_scan_within_budget);
     CU_add_test(s, "take reads only the rows named", test_take_reads_only_named_rows);
     CU_add_test(s, "take over random boxes", test_take_random_boxes);
     CU_add_test(s, "sliding windows and a running mean in a small budget", test_windows);
