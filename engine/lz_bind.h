@@ -64,6 +64,15 @@ lz_status lz_bind_broadcast_to(binder *b, const lz_ast *call, lz_node **out);
 lz_status lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out);
 /* Indexing: x[...]. */
 lz_status lz_bind_index(binder *b, const lz_ast *a, lz_node **out);
+/* Picking, weighted means and windows (lz_bind_pick.c); x[...] with an
+ * integer list among the subscripts. */
+lz_status lz_bind_take(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_index_list(binder *b, const lz_ast *a, lz_node **out);
+lz_status lz_bind_average(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_sliding_window_view(binder *b, const lz_ast *call, lz_node **out);
+/* Scans and differences (lz_bind_scan.c). */
+lz_status lz_bind_cumulative(binder *b, const lz_ast *call, lz_node **out);
+lz_status lz_bind_diff(binder *b, const lz_ast *call, lz_node **out);
 
 /* CF decoding and raw() (lz_bind_decode.c). */
 /* The node a bare name of operand `i` stands for: its SOURCE node, or the

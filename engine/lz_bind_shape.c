@@ -147,6 +147,9 @@ slice_bounds(binder *b, const lz_ast *s, int64_t n, int64_t *start, int64_t *ste
 lz_status
 lz_bind_index(binder *b, const lz_ast *a, lz_node **out)
 {
+    for (size_t i = 1; i < a->nitems; i++) /* an integer list: advanced indexing */
+        if (a->items[i]->kind == LZ_AST_LIST)
+            return lz_bind_index_list(b, a, out);
     lz_node *x;
     lz_status st = lz_bind_node(b, a->items[0], &x);
     if (st)

@@ -107,6 +107,33 @@ lz_cache_get(lz_cache *c, const lz_node *n, const lz_box *box, void *out)
     return false;
 }
 
+bool
+lz_cache_get_before(lz_cache *c, const lz_node *n, const lz_box *box, int axis, int64_t limit, void *out,
+                    int64_t *at)
+{
+    entry *best = NULL;
+    lz_box want = *box, best_want;
+    want.count[axis] = 1;
+    want.step[axis] = 1;
+    for (int i = 0; c && i < CACHE_SLOTS; i++) {
+        entry *e = &c->slots[i];
+        int64_t es = e->box.start[axis], et = e->box.step[axis], stride[LZ_MAX_RANK], offset;
+        if (e->node != n->id || e->box.count[axis] == 0 || es > limit)
+            continue;
+        int64_t k = (limit - es) / et;
+        k = k < e->box.count[axis] - 1 ? k : e->box.count[axis] - 1;
+        want.start[axis] = es + et * k;
+        if ((!best || want.start[axis] > best_want.start[axis]) && covers(&e->box, &want, stride, &offset)) {
+            best = e;
+            best_want = want;
+        }
+    }
+    if (!best)
+        return false;
+    *at = best_want.start[axis];
+    return lz_cache_get(c, n, &best_want, out);
+}
+
 void
 lz_cache_put(lz_cache *c, const lz_node *n, const lz_box *box, const void *data)
 {

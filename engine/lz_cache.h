@@ -25,6 +25,12 @@ void lz_cache_free(lz_cache *cache);
 void lz_cache_clear(lz_cache *cache);
 /* Copy `box` of node n into out (dense, C order) if a kept entry covers it. */
 bool lz_cache_get(lz_cache *cache, const lz_node *n, const lz_box *box, void *out);
+/* For scans' carries: the kept values of n at the largest index <= limit
+ * along `axis`, over `box` on the other axes (box's own count along axis
+ * is ignored), copied into out; *at is that index. False when no entry
+ * covers such a box. */
+bool lz_cache_get_before(lz_cache *cache, const lz_node *n, const lz_box *box, int axis, int64_t limit, void *out,
+                         int64_t *at);
 /* Keep a copy of `data`, box `box` of node n, if it fits the capacity
  * (evicting older entries); silently nothing otherwise. */
 void lz_cache_put(lz_cache *cache, const lz_node *n, const lz_box *box, const void *data);

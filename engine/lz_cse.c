@@ -69,6 +69,20 @@ same_params(const lz_node *a, const lz_node *b)
                 return false;
         return true;
     }
+    case LZ_NODE_TAKE: {
+        const lz_take *x = a->take, *y = b->take;
+        return x->axis == y->axis && x->flat == y->flat && x->nindex == y->nindex &&
+               (x->nindex == 0 || !memcmp(x->index, y->index, (size_t)x->nindex * sizeof *x->index));
+    }
+    case LZ_NODE_SCAN: {
+        const lz_scan *x = a->scan, *y = b->scan;
+        return x->axis == y->axis && x->flat == y->flat && x->product == y->product && x->skipna == y->skipna;
+    }
+    case LZ_NODE_WINDOW:
+        return a->window->nwin == b->window->nwin &&
+               !memcmp(a->window->in_axis, b->window->in_axis, (size_t)a->window->nwin * sizeof(int));
+    case LZ_NODE_GUARD:
+        return a->guard == b->guard;
     }
     return false;
 }

@@ -114,6 +114,33 @@ put_label(text *t, const lz_graph *g, const lz_node *n, const char *const *label
             put(t, " ddof=%lld", (long long)r->ddof);
         return;
     }
+    case LZ_NODE_TAKE: {
+        const lz_take *k = n->take;
+        if (k->flat)
+            put(t, "take %lld indices, flattened", (long long)k->nindex);
+        else
+            put(t, "take %lld indices axis=%d", (long long)k->nindex, k->axis);
+        return;
+    }
+    case LZ_NODE_SCAN: {
+        const lz_scan *s = n->scan;
+        put(t, "%scum%s ", s->skipna ? "nan" : "", s->product ? "prod" : "sum");
+        if (s->flat)
+            put(t, "flattened");
+        else
+            put(t, "axis=%d", s->axis);
+        return;
+    }
+    case LZ_NODE_WINDOW: {
+        put(t, "sliding windows, axis=(");
+        for (int j = 0; j < n->window->nwin; j++)
+            put(t, "%s%d", j ? ", " : "", n->window->in_axis[j]);
+        put(t, "%s)", n->window->nwin == 1 ? "," : "");
+        return;
+    }
+    case LZ_NODE_GUARD:
+        put(t, "check: %s", n->guard);
+        return;
     }
     (void)g;
 }

@@ -14,9 +14,24 @@ add(int64_t *total, int64_t n)
     *total = n > INT64_MAX - *total ? INT64_MAX : *total + n;
 }
 
+static void estimate(const lz_graph *g, const lz_node *n, const lz_box *box, int64_t *elements);
+
+typedef struct input_job {
+    const lz_graph *g;
+    int64_t *elements;
+} input_job;
+
+static void
+estimate_input(void *arg, const lz_node *in, const lz_box *ibox)
+{
+    input_job *job = arg;
+    estimate(job->g, in, ibox, job->elements);
+}
+
 static void
 estimate(const lz_graph *g, const lz_node *n, const lz_box *box, int64_t *elements)
 {
+    input_job job = {g, elements};
     int64_t nelem;
     if (!lz_box_nelem(box, &nelem)) {
         nelem = INT64_MAX;
@@ -59,6 +74,23 @@ estimate(const lz_graph *g, const lz_node *n, const lz_box *box, int64_t *elemen
         lz_box ib;
         lz_reduce_input_box(n, box, &ib);
         estimate(g, n->in[0], &ib, elements);
+        return;
+    }
+    case LZ_NODE_TAKE:
+        lz_take_inputs(n, box, estimate_input, &job);
+        return;
+    case LZ_NODE_SCAN:
+        lz_scan_inputs(n, box, estimate_input, &job);
+        return;
+    case LZ_NODE_WINDOW:
+        lz_window_inputs(n, box, estimate_input, &job);
+        return;
+    case LZ_NODE_GUARD: {
+        lz_box cbox;
+        int64_t stride[LZ_MAX_RANK];
+        lz_leaf_box(n->in[1], box, &cbox, stride);
+        estimate(g, n->in[1], &cbox, elements);
+        estimate(g, n->in[0], box, elements);
         return;
     }
     }

@@ -290,9 +290,8 @@ eval_concat(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
 
 /* ---- reductions inside expressions ----------------------------------------------------- */
 
-/* The graph's cache, made on first use. */
-static lz_cache *
-graph_cache(lz_graph *g)
+lz_cache *
+lz_graph_cache(lz_graph *g)
 {
     if (!g->cache_tried) {
         g->cache_tried = true;
@@ -318,7 +317,7 @@ eval_reduce(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     bool root = false;
     for (int r = 0; r < ev->g->nroots; r++)
         root |= ev->g->roots[r] == n;
-    lz_cache *cache = root ? NULL : graph_cache(ev->g);
+    lz_cache *cache = root ? NULL : lz_graph_cache(ev->g);
     if (lz_cache_get(cache, n, box, out))
         return LZ_OK;
     lz_status st = lz_eval_reductions(ev, &n, 1, box, &out);
@@ -353,6 +352,14 @@ lz_eval_node(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
         return eval_concat(ev, n, box, out);
     case LZ_NODE_REDUCE:
         return eval_reduce(ev, n, box, out);
+    case LZ_NODE_TAKE:
+        return lz_eval_take(ev, n, box, out);
+    case LZ_NODE_SCAN:
+        return lz_eval_scan(ev, n, box, out);
+    case LZ_NODE_WINDOW:
+        return lz_eval_window(ev, n, box, out);
+    case LZ_NODE_GUARD:
+        return lz_eval_guard(ev, n, box, out);
     }
     return lz_ctx_fail(ev->ctx, LZ_EINTERNAL, n->line, n->column, "unknown node kind %d", (int)n->kind);
 }

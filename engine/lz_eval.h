@@ -41,6 +41,27 @@ void lz_leaf_box(const lz_node *leaf, const lz_box *box, lz_box *lbox, int64_t *
 bool lz_view_input_box(const lz_node *n, const lz_box *box, lz_box *ib, bool *flip);
 bool lz_concat_part(const lz_node *n, const lz_box *box, int i, lz_box *sub, int64_t *j_first);
 
+/* Picking, scans, windows and guards (lz_take.c, lz_scan.c,
+ * lz_window.c): their evaluation, and the input boxes a box of theirs
+ * reads, handed one by one to `visit` (for the read estimate; a scan's are
+ * the most it reads: from the start of its axis, no carry kept). */
+typedef void (*lz_input_visit)(void *arg, const lz_node *in, const lz_box *ibox);
+lz_status lz_eval_take(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out);
+lz_status lz_eval_scan(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out);
+lz_status lz_eval_window(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out);
+lz_status lz_eval_guard(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out);
+void lz_take_inputs(const lz_node *n, const lz_box *box, lz_input_visit visit, void *arg);
+void lz_scan_inputs(const lz_node *n, const lz_box *box, lz_input_visit visit, void *arg);
+void lz_window_inputs(const lz_node *n, const lz_box *box, lz_input_visit visit, void *arg);
+/* The next box of x's flat C-order range [*first, end) (*first < end):
+ * the largest box starting at *first that stays in the range; *first
+ * moves past it. A range is at most 2 * rank boxes. */
+void lz_flat_next(const lz_node *x, int64_t *first, int64_t end, lz_box *box);
+/* Evaluate the flat range [first, end) of x into out (dense). */
+lz_status lz_eval_flat(lz_evaluator *ev, const lz_node *x, int64_t first, int64_t end, void *out);
+/* The graph's result cache, made on first use (NULL: none). */
+struct lz_cache *lz_graph_cache(lz_graph *g);
+
 /* Planning (lz_plan.c). Bytes per output element a node needs for
  * temporaries while evaluated. */
 size_t lz_node_cost(lz_evaluator *ev, const lz_node *n);

@@ -26,6 +26,10 @@ typedef enum lz_node_kind {
     LZ_NODE_VIEW,   /* an affine index map over in[0] */
     LZ_NODE_CONCAT, /* in[0..nin-1] joined along concat_axis */
     LZ_NODE_REDUCE, /* a reduction of in[0] over some of its axes */
+    LZ_NODE_TAKE,   /* in[0] picked at a list of indices along one axis (lz_take.c) */
+    LZ_NODE_SCAN,   /* a cumulative sum or product of in[0] along one axis (lz_scan.c) */
+    LZ_NODE_WINDOW, /* sliding windows of in[0], window axes at the end (lz_window.c) */
+    LZ_NODE_GUARD,  /* in[0], failing a read where in[1] is true (lz_take.c) */
 } lz_node_kind;
 
 /* An index map. Output axis k reads input axis in_axis[k] at index
@@ -56,6 +60,34 @@ typedef struct lz_reduction {
     int64_t ddof;             /* var and std: delta degrees of freedom */
 } lz_reduction;
 
+/* take(x, indices, axis): output index j along `axis` reads x at
+ * index[j] there; flat (axis=None): the output is 1-D and index[j] is a
+ * flat C-order index of x. Indices are normalised (0 <= index < extent). */
+typedef struct lz_take {
+    int axis;          /* the axis picked from (output and input alike); 0 when flat */
+    bool flat;         /* x flattened in C order first */
+    int64_t nindex;    /* number of indices (the output's extent along axis) */
+    int64_t *index;    /* the indices, in the graph's arena */
+} lz_take;
+
+/* cumsum / cumprod and their nan-forms. in[0] is already of the node's
+ * type (the accumulator's, as numpy's); flat: the output is 1-D, x
+ * scanned in C order. */
+typedef struct lz_scan {
+    int axis;          /* the scanned axis; 0 when flat */
+    bool flat;         /* axis=None over x of rank other than 1 */
+    bool product;      /* cumprod, else cumsum */
+    bool skipna;       /* nancumsum / nancumprod: NaN counts as 0 / 1 */
+} lz_scan;
+
+/* sliding_window_view: output axes 0..rank-1 are x's (a windowed axis has
+ * extent n - w + 1: the window's start), then one axis per window, of
+ * extent w, reading x at start + offset along its input axis. */
+typedef struct lz_window {
+    int nwin;                     /* number of window axes */
+    int in_axis[LZ_MAX_RANK];     /* per window axis: the input axis it walks */
+} lz_window;
+
 typedef struct lz_node lz_node;
 struct lz_node {
     lz_node_kind kind;          /* what the node computes */
@@ -70,6 +102,10 @@ struct lz_node {
     lz_view *view;              /* VIEW only */
     int concat_axis;            /* CONCAT only */
     lz_reduction *reduce;       /* REDUCE only */
+    lz_take *take;              /* TAKE only */
+    lz_scan *scan;              /* SCAN only */
+    lz_window *window;          /* WINDOW only */
+    const char *guard;          /* GUARD only: the error of a read where in[1] holds */
     int nin;                    /* number of inputs */
     lz_node **in;               /* inputs */
     int line;                   /* where in the text the node comes from */

@@ -88,6 +88,21 @@ follow(found *f, const lz_node *n, int axis, int64_t s, int64_t t)
         }
         return;
     }
+    case LZ_NODE_TAKE: /* the picked axis is no affine map of the input's: no origin */
+        if (!n->take->flat && axis != n->take->axis)
+            follow(f, n->in[0], axis, s, t);
+        return;
+    case LZ_NODE_SCAN: /* a scan keeps its axes (a flattened one is new) */
+        if (!n->scan->flat)
+            follow(f, n->in[0], axis, s, t);
+        return;
+    case LZ_NODE_WINDOW: /* x's axes (a windowed one: the window's start); window axes are new */
+        if (axis < n->in[0]->rank)
+            follow(f, n->in[0], axis, s, t);
+        return;
+    case LZ_NODE_GUARD:
+        follow(f, n->in[0], axis, s, t);
+        return;
     }
 }
 

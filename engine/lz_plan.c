@@ -54,6 +54,17 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
         /* Accumulators, and at least one input element per output in a slab. */
         c = lz_reduce_state_bytes(n) + lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
         break;
+    case LZ_NODE_TAKE:   /* a run's copy, as a view's */
+    case LZ_NODE_WINDOW: /* the range of x a box spans (at most twice the box) */
+        c = (n->kind == LZ_NODE_WINDOW ? 2 : 1) * lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
+        break;
+    case LZ_NODE_SCAN: /* the accumulators; its slabs take what is left of the budget */
+        c = lz_dtype_size(n->dtype) + lz_node_cost(ev, n->in[0]);
+        break;
+    case LZ_NODE_GUARD: /* the condition, then the value */
+        c = 1 + lz_node_cost(ev, n->in[1]) > lz_node_cost(ev, n->in[0]) ? 1 + lz_node_cost(ev, n->in[1])
+                                                                         : lz_node_cost(ev, n->in[0]);
+        break;
     }
     *memo = c;
     return c;
@@ -127,6 +138,22 @@ lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
         }
         return;
     }
+    case LZ_NODE_TAKE:   /* the axes not picked from */
+    case LZ_NODE_SCAN:   /* every axis, unless flattened */
+    case LZ_NODE_WINDOW: /* the axes not windowed */
+    case LZ_NODE_GUARD: {
+        int64_t in[LZ_MAX_RANK];
+        lz_node_grid(ev, n->in[0], in);
+        if ((n->kind == LZ_NODE_TAKE && n->take->flat) || (n->kind == LZ_NODE_SCAN && n->scan->flat))
+            return;
+        for (int k = 0; k < n->in[0]->rank; k++)
+            grid[k] = in[k];
+        if (n->kind == LZ_NODE_TAKE)
+            grid[n->take->axis] = 0;
+        for (int j = 0; n->kind == LZ_NODE_WINDOW && j < n->window->nwin; j++)
+            grid[n->window->in_axis[j]] = 0;
+        return;
+    }
     }
 }
 
@@ -142,6 +169,7 @@ reduces_or_broadcasts(const lz_graph *g, const lz_node *n)
     (void)g;
     switch (n->kind) {
     case LZ_NODE_REDUCE:
+    case LZ_NODE_SCAN: /* its pieces are scanned from a carry: few, large ones */
         return true;
     case LZ_NODE_CAST:
     case LZ_NODE_UFUNC:

@@ -857,10 +857,17 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
     for (int k = 0; k < box->rank; k++)
         cell *= grid[k] > 0 && grid[k] < box->count[k] ? grid[k] : box->count[k];
     double fit;
-    if (kept_cut && !reduced_cut) {
+    /* A reduction over window axes (issue 13) also takes whole reduced
+     * extents per piece: a slab of part of the windows would read the
+     * range of x under the piece's windows again for every slab. */
+    if ((kept_cut && !reduced_cut) || x->kind == LZ_NODE_WINDOW) {
         /* Half the budget for a piece's accumulators and its slab buffers,
          * the whole reduced extent in each (as slab_elements allows). */
         fit = (double)p->left / 2 / ((double)p->state + (double)p->per * (double)total * p->nbuf);
+        /* Windows: whole windows in one slab, however small the piece
+         * (their range of x is read once a piece; no chunk to keep whole). */
+        if (x->kind == LZ_NODE_WINDOW && fit > (double)p->slab_cap / ((double)p->per * (double)total))
+            fit = (double)p->slab_cap / ((double)p->per * (double)total);
         /* Never fewer outputs than a chunk has: smaller pieces read every
          * chunk in slivers, a read per few outputs (sum(C, axis=1) with
          * memory=16MiB: 413,000 preads and 1.1 s, against 554 and 0.24 s).
@@ -868,7 +875,7 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
          * not fit is scanned in several slabs, each a contiguous part of
          * the chunks. Only when not even its accumulators fit, the scan of
          * every output. */
-        if (fit < (double)cell) {
+        if (fit < (double)cell && x->kind != LZ_NODE_WINDOW) {
             if ((double)cell * (double)p->state > (double)p->left / 2)
                 return;
             fit = (double)cell;

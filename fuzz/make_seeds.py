@@ -128,6 +128,12 @@ ds("/a") + ds("a") * ds("g/h")[:4]
 ds("other.h5", "/a")
 mean(x - mean(x, axis=0), axis=0)
 sum(a)  # a comment
+cumsum(a, axis=0) + nancumprod(c)[:4]
+cumprod(c, axis=-1, dtype="int8")
+take(a, [2, 0, 0, 1], axis=1) + c[[1, 0], ..., 1][:, :1]
+diff(a, n=2, axis=0) + diff(f)
+max(sliding_window_view(c, (2, 2), axis=(0, 2)), axis=(-1, -2))
+average(a, axis=1, weights=a[0]) + average(g)
 a
 + b""".split("\n")
     for s in extra:

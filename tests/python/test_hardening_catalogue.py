@@ -236,6 +236,10 @@ CATALOGUE = [
     ("eng-08", "engine", "`h5lazy define d.h5 e 'a<70000 spaces>'`",
      cli("define", "d.h5", "e", "a" + " " * 70000),
      "h5lazy define: error: cannot define 'e': expression is 70001 bytes long; the limit is 65536", "exit 1"),
+    ("eng-09", "engine", "`h5lazy eval d.h5 'average(a, axis=1, weights=a[0] * 0)'` (weights summing to zero: "
+     "numpy's ZeroDivisionError, here when reading)", cli("eval", "d.h5", "average(a, axis=1, weights=a[0] * 0)"),
+     "h5lazy eval: error: cannot evaluate the expression: average(): the weights sum to zero, so they cannot be "
+     "normalized", "exit 1 (stdout: the dump up to `DATA {`)"),
     # --- the connector: reads and writes through h5py ------------------------------------------
     ("con-01", "connector", "`d[0, 0] = 1` on virtual v", py("d.__setitem__((0, 0), 1.0)", "r+"),
      "Can't synchronously write data ('/v' is a virtual dataset (computed by h5lazy); it cannot be written. "

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import define
+from numpy.lib.stride_tricks import sliding_window_view
 from test_language_oracle import NAMES
 
 ARRAYS = {
@@ -58,7 +59,7 @@ ERRORS = [
     ("sqr(a)", "unknown function 'sqr' (did you mean 'sqrt'?)", 1, 1, NameError),
     ("agrmax(a, axis=0)", "unknown function 'agrmax' (did you mean 'argmax'?)", 1, 1, NameError),
     ("Sum(a)", "unknown function 'Sum' (did you mean 'sum'?)", 1, 1, NameError),
-    ("average(a)", "unknown function 'average'", 1, 1, NameError),
+    ("avrage(a)", "unknown function 'avrage' (did you mean 'average'?)", 1, 1, NameError),
     ("a(1)", "unknown function 'a'", 1, 1, TypeError),
     ("nan(a)", "only a function name can be called", 1, 4, TypeError),
     ("zzz + 1", "operand 'zzz' of 'v' is not a dataset (looked for '/zzz')", 1, 1, NameError),
@@ -179,6 +180,24 @@ ERRORS = [
     ("nanmax(e)", "zero-size array to reduction operation maximum which has no identity", 1, 1, ValueError),
     ("argmax(e)", "attempt to get argmax of an empty sequence", 1, 1, ValueError),
     ("argmin(e, axis=0)", "attempt to get argmin of an empty sequence", 1, 1, ValueError),
+    # scans, differences, windows, weighted means, picking (issue 13)
+    ("sliding_window_view(b, 6)",
+     "a window of 6 is larger than axis 0 of extent 5: windows cannot be larger than the array", 1, 24, ValueError),
+    ("sliding_window_view(a, 2, axis=(0, 1, 1))", "window_shape and axis differ in length: 1 and 3", 1, 32,
+     ValueError),
+    ("take(b, [1, 7])", "index 7 is out of bounds for axis 0 with size 5", 1, 13, IndexError),
+    ("take(a, [-13])", "index -13 is out of bounds for axis 0 with size 12", 1, 10, IndexError),
+    ("a[:, [0, 4]]", "index 4 is out of bounds for axis 1 with size 4", 1, 10, IndexError),
+    ("a[[0], [1]]", "only one integer list per subscript is supported", 1, 8, None),
+    ("average(a, axis=1, weights=b)",
+     "average(): weights of shape (5,) do not match the array's shape (3, 4) along the axes averaged", 1, 28,
+     ValueError),
+    ("average(a, weights=b)",
+     "average(): the weights' shape differs from the array's, so axis= must say which axes they weigh", 1, 20,
+     TypeError),
+    ("diff(b, n=-1)", "diff() order n must be non-negative, not -1", 1, 11, ValueError),
+    ("diff(s)", "diff() requires input that is at least one dimensional", 1, 1, ValueError),
+    ("cumsum(a, axis=2)", "axis 2 is out of bounds for array of dimension 2", 1, 16, ValueError),
     # limits
     # (parentheses and calls: test_bug_parentheses_count_twice_towards_the_nesting_limit)
     ("-" * 201 + "a", "expression nests deeper than 200 levels", 1, 201, None),
@@ -190,6 +209,8 @@ def numpy_error(expr):
     """The exception Python/numpy raise evaluating expr, or None."""
     names = dict(NAMES)
     names.update(ARRAYS)
+    names.update({"take": np.take, "diff": np.diff, "cumsum": np.cumsum, "average": np.average,
+                  "sliding_window_view": sliding_window_view})
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
