@@ -26,6 +26,7 @@ typedef enum lz_node_kind {
     LZ_NODE_VIEW,   /* an affine index map over in[0] */
     LZ_NODE_CONCAT, /* in[0..nin-1] joined along concat_axis */
     LZ_NODE_REDUCE, /* a reduction of in[0] over some of its axes */
+    LZ_NODE_ORDER,  /* an order statistic of in[0] over some of its axes (lz_order.c) */
 } lz_node_kind;
 
 /* An index map. Output axis k reads input axis in_axis[k] at index
@@ -56,6 +57,30 @@ typedef struct lz_reduction {
     int64_t ddof;             /* var and std: delta degrees of freedom */
 } lz_reduction;
 
+/* Order statistics (lz_bind_order.c, lz_order.c): numpy's quantile
+ * methods, and median's own rule (the mean of the middle two). */
+typedef enum lz_order_method {
+    LZ_OM_LINEAR,   /* interpolate between neighbours (numpy's default) */
+    LZ_OM_LOWER,    /* the lower neighbour */
+    LZ_OM_HIGHER,   /* the higher neighbour */
+    LZ_OM_NEAREST,  /* the nearer neighbour, ties to the even index */
+    LZ_OM_MIDPOINT, /* halfway between the neighbours */
+    LZ_OM_MEDIAN,   /* median: the middle element, or the mean of the middle two */
+} lz_order_method;
+
+typedef struct lz_order {
+    const char *name;         /* numpy's function name as called ("nanpercentile") */
+    lz_order_method method;   /* how a quantile between elements is found */
+    bool skipna;              /* the nan* form: NaN elements are left out */
+    bool axis[LZ_MAX_RANK];   /* per input axis: reduced */
+    bool keepdims;            /* reduced axes stay, with extent 1 */
+    bool qaxis;               /* q was a list: the result's axis 0 runs over it */
+    int nq;                   /* quantiles (1 for a scalar q and for median) */
+    const double *q;          /* the quantiles as fractions in [0, 1] (arena) */
+    bool take;                /* the result is one of the elements, of the input's type
+                                 (else it is computed in the node's float dtype) */
+} lz_order;
+
 typedef struct lz_node lz_node;
 struct lz_node {
     lz_node_kind kind;          /* what the node computes */
@@ -70,6 +95,7 @@ struct lz_node {
     lz_view *view;              /* VIEW only */
     int concat_axis;            /* CONCAT only */
     lz_reduction *reduce;       /* REDUCE only */
+    lz_order *order;            /* ORDER only */
     int nin;                    /* number of inputs */
     lz_node **in;               /* inputs */
     int line;                   /* where in the text the node comes from */

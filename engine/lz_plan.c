@@ -9,6 +9,7 @@
  * of temporaries instead, which stay in cache from piece to piece.
  */
 #include "lz_eval.h"
+#include "lz_order.h"
 
 #include "lz_vm.h"
 
@@ -54,6 +55,15 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
         /* Accumulators, and at least one input element per output in a slab. */
         c = lz_reduce_state_bytes(n) + lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
         break;
+    case LZ_NODE_ORDER: {
+        /* Every reduced value of an output at once when they fit (then the
+         * pieces hold whole outputs); else the passes' slabs, which take
+         * what is left of the budget whatever the piece. */
+        double per = (double)lz_order_reduced_count(n) * (double)lz_order_element_bytes(ev, n);
+        double most = (double)ev->ctx->config.memory_bytes;
+        c = per > most ? sizeof(uint64_t) : (size_t)per + sizeof(uint64_t);
+        break;
+    }
     }
     *memo = c;
     return c;
@@ -127,6 +137,17 @@ lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
         }
         return;
     }
+    case LZ_NODE_ORDER: { /* as REDUCE, after the q axis (no grid) */
+        int64_t in[LZ_MAX_RANK];
+        lz_node_grid(ev, n->in[0], in);
+        for (int a = 0, k = n->order->qaxis; a < n->in[0]->rank; a++) {
+            if (!n->order->axis[a])
+                grid[k++] = in[a];
+            else if (n->order->keepdims)
+                grid[k++] = 0;
+        }
+        return;
+    }
     }
 }
 
@@ -142,6 +163,7 @@ reduces_or_broadcasts(const lz_graph *g, const lz_node *n)
     (void)g;
     switch (n->kind) {
     case LZ_NODE_REDUCE:
+    case LZ_NODE_ORDER:
         return true;
     case LZ_NODE_CAST:
     case LZ_NODE_UFUNC:

@@ -1,0 +1,608 @@
+/* lz_order.c — evaluating order statistics (ORDER nodes: median, quantile,
+ * percentile and the nan* forms), exactly as numpy computes them.
+ *
+ * How it works. Every value becomes an unsigned 64-bit key whose order is
+ * the values' order (order_key): integers with the sign bit flipped,
+ * floats widened to double with the sign bit set for positives and all
+ * bits flipped for negatives, and NaN the largest key of all (numpy sorts
+ * NaN last). -0 and +0 get neighbouring keys; numpy's sort holds them
+ * equal, and so do the results (a -0 for a +0 is the same value).
+ *
+ * The ranks an output needs follow from its count n of values (without
+ * NaN for the nan* forms) and numpy's formulas (order_ranks). They are
+ * found by selection over the output's keys:
+ *   - in memory, when the reduced values of at least one output fit the
+ *     budget: pieces of outputs are evaluated with their whole reduced
+ *     extent, each output's keys gathered into a row and the ranks selected
+ *     in ascending order (three-way quickselect, a sort past a depth);
+ *   - in passes, when they do not (lz_order_pass.c): the output's values
+ *     are read again a few times, narrowing each rank by histograms of the
+ *     keys' bits until its candidates fit in memory.
+ * The values at the ranks then go through numpy's formulas (order_value):
+ * median's mean of the middle two, _lerp's interpolation (a + d*t, or
+ * b - d*(1-t) from t = 0.5 on, with d = b - a in the input's type, wrapping
+ * for integers as numpy's subtraction does), the element itself for the
+ * discrete methods.
+ */
+#include "lz_order.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIGN ((uint64_t)1 << 63)
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static inline uint64_t
+key_of_double(double d)
+{
+    if (isnan(d))
+        return UINT64_MAX;
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u & SIGN ? ~u : u | SIGN;
+}
+
+double
+lz_order_key_double(uint64_t k)
+{
+    uint64_t u = k & SIGN ? k ^ SIGN : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+void
+lz_order_keys(lz_dtype t, const void *src, int64_t n, uint64_t *keys)
+{
+    switch (t) {
+#define KEYS(T, EXPR)                                                                              \
+    {                                                                                              \
+        const T *s = src;                                                                          \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            keys[i] = EXPR;                                                                        \
+        return;                                                                                    \
+    }
+    case LZ_BOOL:
+        KEYS(uint8_t, (uint64_t)(s[i] != 0))
+    case LZ_INT8:
+        KEYS(int8_t, (uint64_t)(int64_t)s[i] ^ SIGN)
+    case LZ_INT16:
+        KEYS(int16_t, (uint64_t)(int64_t)s[i] ^ SIGN)
+    case LZ_INT32:
+        KEYS(int32_t, (uint64_t)(int64_t)s[i] ^ SIGN)
+    case LZ_INT64:
+        KEYS(int64_t, (uint64_t)s[i] ^ SIGN)
+    case LZ_UINT8:
+        KEYS(uint8_t, (uint64_t)s[i])
+    case LZ_UINT16:
+        KEYS(uint16_t, (uint64_t)s[i])
+    case LZ_UINT32:
+        KEYS(uint32_t, (uint64_t)s[i])
+    case LZ_UINT64:
+        KEYS(uint64_t, s[i])
+    case LZ_FLOAT32:
+        KEYS(float, key_of_double((double)s[i]))
+    case LZ_FLOAT64:
+        KEYS(double, key_of_double(s[i]))
+#undef KEYS
+    case LZ_DTYPE_COUNT:
+        break;
+    }
+}
+
+/* ---- selection ---------------------------------------------------------------------------- */
+
+static int
+cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static inline uint64_t
+median3(uint64_t a, uint64_t b, uint64_t c)
+{
+    return a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+}
+
+void
+lz_order_select(uint64_t *a, int64_t lo, int64_t hi, int64_t k)
+{
+    /* Median-of-three pivots go quadratic only on crafted inputs; past
+     * this many partitions the rest is sorted, so the worst case stays
+     * n log n. The three-way split keeps ties (all-equal data) linear. */
+    int depth = 64;
+    while (hi - lo > 16) {
+        if (depth-- == 0) {
+            qsort(a + lo, (size_t)(hi - lo), sizeof *a, cmp_key);
+            return;
+        }
+        uint64_t p = median3(a[lo], a[lo + (hi - lo) / 2], a[hi - 1]);
+        int64_t lt = lo, i = lo, gt = hi; /* [lo, lt) < p, [lt, i) == p, [gt, hi) > p */
+        while (i < gt) {
+            uint64_t v = a[i];
+            if (v < p) {
+                a[i++] = a[lt];
+                a[lt++] = v;
+            } else if (v > p) {
+                a[i] = a[--gt];
+                a[gt] = v;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return;
+    }
+    for (int64_t i = lo + 1; i < hi; i++) { /* insertion sort of the last few */
+        uint64_t v = a[i];
+        int64_t j = i;
+        for (; j > lo && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+/* ---- numpy's formulas ------------------------------------------------------------------------ */
+
+int
+lz_order_ranks(const lz_order *o, double q, int64_t n, lz_order_pick *pick)
+{
+    double nm1 = (double)(n - 1);
+    pick->t = 0;
+    switch (o->method) {
+    case LZ_OM_MEDIAN: /* numpy's median: partition at n/2 (and n/2 - 1), mean of the middle */
+        pick->i = n % 2 ? (n - 1) / 2 : n / 2 - 1;
+        pick->j = n / 2;
+        break;
+    case LZ_OM_LOWER:
+        pick->i = pick->j = (int64_t)floor(nm1 * q);
+        break;
+    case LZ_OM_HIGHER:
+        pick->i = pick->j = (int64_t)ceil(nm1 * q);
+        break;
+    case LZ_OM_NEAREST: /* np.around: halves to even, as rint in the default rounding mode */
+        pick->i = pick->j = (int64_t)rint(nm1 * q);
+        break;
+    case LZ_OM_LINEAR:
+    case LZ_OM_MIDPOINT: {
+        double vi = nm1 * q;
+        if (o->method == LZ_OM_MIDPOINT)
+            vi = 0.5 * (floor(vi) + ceil(vi));
+        if (o->take) { /* integer q: numpy takes index (n - 1) * q */
+            pick->i = pick->j = (int64_t)vi;
+            break;
+        }
+        /* numpy's _get_indexes: an index at or past the last is the last
+         * element for both neighbours, and the gamma of linear is then
+         * taken against a previous index of -1 (vi + 1: d is 0 there, so
+         * only infinities show it, as NaN). */
+        double prev = floor(vi);
+        bool last = vi >= nm1;
+        pick->i = last ? n - 1 : (int64_t)prev;
+        pick->j = last ? n - 1 : (int64_t)prev + 1;
+        if (o->method == LZ_OM_MIDPOINT)
+            pick->t = fmod(vi, 1.0) == 0 ? 0.0 : 0.5;
+        else
+            pick->t = vi - (last ? -1.0 : prev);
+        break;
+    }
+    }
+    return pick->i == pick->j ? 1 : 2;
+}
+
+/* d = b - a in type t, wrapping for integers as numpy's subtraction. */
+static double
+difference(lz_dtype t, uint64_t ka, uint64_t kb)
+{
+    uint64_t u = kb - ka; /* the difference of the keys is that of the values, mod 2^64 */
+    switch (t) {
+    case LZ_INT8:
+        return (double)(int8_t)(uint8_t)u;
+    case LZ_INT16:
+        return (double)(int16_t)(uint16_t)u;
+    case LZ_INT32:
+        return (double)(int32_t)(uint32_t)u;
+    case LZ_INT64:
+        return (double)(int64_t)u;
+    case LZ_UINT8:
+        return (double)(uint8_t)u;
+    case LZ_UINT16:
+        return (double)(uint16_t)u;
+    case LZ_UINT32:
+        return (double)(uint32_t)u;
+    case LZ_UINT64:
+        return (double)u;
+    case LZ_FLOAT32:
+        return (double)((float)lz_order_key_double(kb) - (float)lz_order_key_double(ka));
+    default: /* float64 (bool does not interpolate: binding refuses it) */
+        return lz_order_key_double(kb) - lz_order_key_double(ka);
+    }
+}
+
+/* The value a key stands for, as a double (exact but for 64-bit integers
+ * beyond 2^53, which numpy converts the same way). */
+static double
+key_value(lz_dtype t, uint64_t k)
+{
+    switch (lz_dtype_kind(t)) {
+    case LZ_KIND_FLOAT:
+        return lz_order_key_double(k);
+    case LZ_KIND_INT:
+        return (double)(int64_t)(k ^ SIGN);
+    default:
+        return (double)k;
+    }
+}
+
+/* Store the element a key stands for, in type t. */
+static void
+store_key(lz_dtype t, uint64_t k, void *dst)
+{
+    switch (t) {
+#define PUT(T, V)                                                                                  \
+    {                                                                                              \
+        T v = (T)(V);                                                                              \
+        memcpy(dst, &v, sizeof v);                                                                 \
+        return;                                                                                    \
+    }
+    case LZ_BOOL:
+        PUT(uint8_t, k)
+    case LZ_INT8:
+        PUT(int8_t, (int64_t)(k ^ SIGN))
+    case LZ_INT16:
+        PUT(int16_t, (int64_t)(k ^ SIGN))
+    case LZ_INT32:
+        PUT(int32_t, (int64_t)(k ^ SIGN))
+    case LZ_INT64:
+        PUT(int64_t, (int64_t)(k ^ SIGN))
+    case LZ_UINT8:
+        PUT(uint8_t, k)
+    case LZ_UINT16:
+        PUT(uint16_t, k)
+    case LZ_UINT32:
+        PUT(uint32_t, k)
+    case LZ_UINT64:
+        PUT(uint64_t, k)
+    case LZ_FLOAT32:
+        PUT(float, lz_order_key_double(k))
+    case LZ_FLOAT64:
+        PUT(double, lz_order_key_double(k))
+#undef PUT
+    case LZ_DTYPE_COUNT:
+        break;
+    }
+}
+
+void
+lz_order_value(const lz_node *n, const lz_order_pick *pick, uint64_t ka, uint64_t kb, void *dst)
+{
+    const lz_order *o = n->order;
+    lz_dtype t = n->in[0]->dtype;
+    if (o->take) {
+        store_key(t, ka, dst);
+        return;
+    }
+    double a = key_value(t, ka), b = key_value(t, kb);
+    if (o->method == LZ_OM_MEDIAN) {
+        /* numpy's mean of part[i:j+1]: the sum in the result's type (float32
+         * adds in float32), divided by the count. */
+        if (n->dtype == LZ_FLOAT32) {
+            float r = pick->i == pick->j ? (float)a : ((float)a + (float)b) / 2.0f;
+            memcpy(dst, &r, sizeof r);
+        } else {
+            double r = pick->i == pick->j ? a : (a + b) / 2.0;
+            memcpy(dst, &r, sizeof r);
+        }
+        return;
+    }
+    double d = difference(t, ka, kb), tt = pick->t;
+    if (n->dtype == LZ_FLOAT32) { /* float32 data, weak q: every operation in float32 */
+        float r = tt >= 0.5 ? (float)b - (float)d * (float)(1.0 - tt) : (float)a + (float)d * (float)tt;
+        memcpy(dst, &r, sizeof r);
+    } else {
+        double r = tt >= 0.5 ? b - d * (1.0 - tt) : a + d * tt;
+        memcpy(dst, &r, sizeof r);
+    }
+}
+
+void
+lz_order_nan(const lz_node *n, void *dst)
+{
+    if (n->dtype == LZ_FLOAT32) {
+        float v = NAN;
+        memcpy(dst, &v, sizeof v);
+    } else {
+        double v = NAN; /* a NaN result is always of a float type: only floats hold NaN */
+        memcpy(dst, &v, sizeof v);
+    }
+}
+
+/* ---- boxes ------------------------------------------------------------------------------------ */
+
+void
+lz_order_split_box(const lz_node *n, const lz_box *box, lz_box *kept, int64_t *q0, int64_t *qn, int64_t *qstep)
+{
+    *kept = *box;
+    *q0 = 0;
+    *qn = 1;
+    *qstep = 1;
+    if (!n->order->qaxis)
+        return;
+    *q0 = box->start[0];
+    *qn = box->count[0];
+    *qstep = box->step[0];
+    kept->rank = box->rank - 1;
+    for (int k = 0; k < kept->rank; k++) {
+        kept->start[k] = box->start[k + 1];
+        kept->count[k] = box->count[k + 1];
+        kept->step[k] = box->step[k + 1];
+    }
+}
+
+void
+lz_order_input_box(const lz_node *n, const lz_box *box, lz_box *ibox)
+{
+    const lz_node *x = n->in[0];
+    const lz_order *o = n->order;
+    int off = o->qaxis ? 1 : 0; /* the q axis maps to no input axis */
+    ibox->rank = x->rank;
+    for (int a = 0, k = off; a < x->rank; a++) {
+        if (o->axis[a]) {
+            ibox->start[a] = 0;
+            ibox->count[a] = x->shape[a];
+            ibox->step[a] = 1;
+            k += o->keepdims;
+        } else {
+            ibox->start[a] = box->start[k];
+            ibox->count[a] = box->count[k];
+            ibox->step[a] = box->step[k];
+            k++;
+        }
+    }
+}
+
+int64_t
+lz_order_reduced_count(const lz_node *n)
+{
+    int64_t count = 1;
+    for (int a = 0; a < n->in[0]->rank; a++)
+        if (n->order->axis[a]) /* binding refuses more than 2^63 unless an axis is empty (then 0) */
+            __builtin_mul_overflow(count, n->in[0]->shape[a], &count);
+    return count;
+}
+
+/* ---- one output's results -------------------------------------------------------------------------- */
+
+/* The results of one output from its keys row[0..R) (reordered), nnan of
+ * them NaN: every quantile of the box's q range, written at
+ * out + qi * qstride bytes. */
+static void
+finish_row(const lz_node *n, uint64_t *row, int64_t R, int64_t nnan, int64_t q0, int64_t qn, int64_t qstep,
+           char *out, int64_t qstride, lz_order_pick *picks, int64_t *ranks, uint64_t *rkeys)
+{
+    const lz_order *o = n->order;
+    int64_t count = R - nnan;
+    if ((nnan > 0 && !o->skipna) || count == 0) {
+        for (int64_t qi = 0; qi < qn; qi++)
+            lz_order_nan(n, out + qi * qstride);
+        return;
+    }
+    int64_t nr = 0;
+    for (int64_t qi = 0; qi < qn; qi++) {
+        lz_order_pick *p = &picks[qi];
+        lz_order_ranks(o, o->q[q0 + qi * qstep], count, p);
+        ranks[nr++] = p->i;
+        ranks[nr++] = p->j;
+    }
+    /* Ascending distinct ranks, each selected in what is right of the
+     * last: NaN keys are the largest, so ranks below count never see them. */
+    qsort(ranks, (size_t)nr, sizeof *ranks, cmp_key); /* ranks are >= 0: unsigned order is theirs */
+    int64_t lo = 0, m = 0;
+    for (int64_t r = 0; r < nr; r++) {
+        if (r > 0 && ranks[r] == ranks[r - 1])
+            continue;
+        lz_order_select(row, lo, R, ranks[r]);
+        ranks[m] = ranks[r];
+        rkeys[m++] = row[ranks[r]];
+        lo = ranks[r] + 1;
+    }
+    for (int64_t qi = 0; qi < qn; qi++) {
+        uint64_t ka = 0, kb = 0;
+        for (int64_t r = 0; r < m; r++) {
+            if (ranks[r] == picks[qi].i)
+                ka = rkeys[r];
+            if (ranks[r] == picks[qi].j)
+                kb = rkeys[r];
+        }
+        lz_order_value(n, &picks[qi], ka, kb, out + qi * qstride);
+    }
+}
+
+/* ---- in memory ---------------------------------------------------------------------------------- */
+
+/* Outputs of `kbox` (at element offset `off` of the box's kept part,
+ * `nout` kept outputs in all) evaluated with their whole reduced extent. */
+static lz_status
+eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off, int64_t nout, int64_t q0,
+           int64_t qn, int64_t qstep, char *out, lz_order_scratch *s)
+{
+    const lz_node *x = n->in[0];
+    const lz_order *o = n->order;
+    lz_ctx *ctx = ev->ctx;
+    size_t osz = lz_dtype_size(n->dtype), isz = lz_dtype_size(x->dtype);
+    lz_box full = *piece, ibox;
+    if (o->qaxis) { /* lz_order_input_box wants the q axis in front */
+        full.rank = piece->rank + 1;
+        full.start[0] = 0;
+        full.count[0] = 1;
+        full.step[0] = 1;
+        for (int k = 0; k < piece->rank; k++) {
+            full.start[k + 1] = piece->start[k];
+            full.count[k + 1] = piece->count[k];
+            full.step[k + 1] = piece->step[k];
+        }
+    }
+    lz_order_input_box(n, &full, &ibox);
+    int64_t nelem, m, R = lz_order_reduced_count(n);
+    lz_box_nelem(&ibox, &nelem);
+    lz_box_nelem(piece, &m);
+    char *slab = lz_alloc(ctx, (size_t)nelem * isz);
+    uint64_t *keys = slab ? lz_alloc(ctx, (size_t)nelem * sizeof *keys) : NULL;
+    lz_status st = keys ? lz_eval_node(ev, x, &ibox, slab) : LZ_ENOMEM;
+    if (st == LZ_OK) {
+        lz_order_keys(x->dtype, slab, nelem, keys);
+        lz_free(ctx, slab);
+        slab = NULL;
+        /* Dense strides of the slab: kept axes walk the outputs (an
+         * odometer), reduced axes give the offsets of an output's values. */
+        int64_t stride[LZ_MAX_RANK], sz = 1;
+        for (int a = x->rank - 1; a >= 0; a--) {
+            stride[a] = sz;
+            sz *= ibox.count[a];
+        }
+        int64_t ridx[LZ_MAX_RANK] = {0};
+        bool contiguous = true; /* reduced axes all after the kept ones of extent > 1 */
+        bool seen_reduced = false;
+        for (int a = 0; a < x->rank; a++) {
+            if (o->axis[a])
+                seen_reduced = true;
+            else if (seen_reduced && ibox.count[a] > 1)
+                contiguous = false;
+        }
+        if (!contiguous) {
+            for (int64_t r = 0; r < R; r++) {
+                int64_t p = 0;
+                for (int a = 0; a < x->rank; a++)
+                    p += o->axis[a] ? ridx[a] * stride[a] : 0;
+                s->roff[r] = p;
+                for (int a = x->rank - 1; a >= 0; a--) {
+                    if (!o->axis[a])
+                        continue;
+                    if (++ridx[a] < x->shape[a])
+                        break;
+                    ridx[a] = 0;
+                }
+            }
+        }
+        int64_t kidx[LZ_MAX_RANK] = {0};
+        for (int64_t j = 0; j < m; j++) {
+            int64_t base = 0;
+            for (int a = 0; a < x->rank; a++)
+                base += o->axis[a] ? 0 : kidx[a] * stride[a];
+            uint64_t *row;
+            if (contiguous) {
+                row = keys + j * R;
+            } else {
+                row = s->row;
+                for (int64_t r = 0; r < R; r++)
+                    row[r] = keys[base + s->roff[r]];
+            }
+            int64_t nnan = 0;
+            if (lz_dtype_kind(x->dtype) == LZ_KIND_FLOAT)
+                for (int64_t r = 0; r < R; r++)
+                    nnan += row[r] == UINT64_MAX;
+            finish_row(n, row, R, nnan, q0, qn, qstep, out + (off + j) * (int64_t)osz, nout * (int64_t)osz,
+                       s->picks, s->ranks, s->rkeys);
+            for (int a = x->rank - 1; a >= 0; a--) {
+                if (o->axis[a])
+                    continue;
+                if (++kidx[a] < ibox.count[a])
+                    break;
+                kidx[a] = 0;
+            }
+        }
+    }
+    lz_free(ctx, slab);
+    lz_free(ctx, keys);
+    return st;
+}
+
+size_t
+lz_order_element_bytes(lz_evaluator *ev, const lz_node *n)
+{
+    const lz_node *x = n->in[0];
+    /* Per reduced element of an output in memory: the value, its key, the
+     * input's temporaries, and a gathered row with its offsets. */
+    return lz_dtype_size(x->dtype) + sizeof(uint64_t) + lz_node_cost(ev, x) + 2 * sizeof(uint64_t);
+}
+
+int64_t
+lz_order_fit(lz_evaluator *ev, const lz_node *n)
+{
+    int64_t R = lz_order_reduced_count(n);
+    size_t budget = ev->ctx->config.memory_bytes, used = lz_ctx_budget_used(ev->ctx);
+    lz_read_needs needs;
+    lz_graph_read_needs(ev->g, budget, &needs);
+    used += needs.scratch_bytes;
+    size_t left = budget > used ? budget - used : 0;
+    if (R == 0)
+        return INT64_MAX;
+    double per = (double)R * (double)lz_order_element_bytes(ev, n);
+    double fit = (double)left / per;
+    return fit >= (double)INT64_MAX ? INT64_MAX : (int64_t)fit;
+}
+
+lz_status
+lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
+{
+    lz_ctx *ctx = ev->ctx;
+    lz_box kbox;
+    int64_t q0, qn, qstep, nout;
+    lz_order_split_box(n, box, &kbox, &q0, &qn, &qstep);
+    lz_box_nelem(&kbox, &nout);
+    int64_t R = lz_order_reduced_count(n);
+    lz_order_scratch s = {0};
+    lz_status st = lz_order_scratch_new(ctx, n, qn, &s);
+    if (st)
+        return st;
+    int64_t fit = lz_order_fit(ev, n);
+    if (fit < 1) {
+        st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
+    } else if (R == 0) { /* nothing to select: NaN everywhere (binding allows only float results here) */
+        for (int64_t i = 0; i < qn * nout; i++)
+            lz_order_nan(n, (char *)out + i * (int64_t)lz_dtype_size(n->dtype));
+    } else {
+        if (!(s.row = lz_alloc(ctx, (size_t)R * sizeof *s.row)) || !(s.roff = lz_alloc(ctx, (size_t)R * sizeof *s.roff)))
+            st = LZ_ENOMEM;
+        lz_box_pieces pieces;
+        lz_box_pieces_init(&pieces, &kbox, fit);
+        lz_box piece;
+        int64_t off;
+        while (st == LZ_OK && lz_box_pieces_next(&pieces, &piece, &off))
+            st = eval_piece(ev, n, &piece, off, nout, q0, qn, qstep, out, &s);
+    }
+    lz_order_scratch_free(ctx, &s);
+    return st;
+}
+
+lz_status
+lz_order_scratch_new(lz_ctx *ctx, const lz_node *n, int64_t qn, lz_order_scratch *s)
+{
+    (void)n;
+    memset(s, 0, sizeof *s);
+    if (!(s->picks = lz_alloc(ctx, (size_t)qn * sizeof *s->picks)) ||
+        !(s->ranks = lz_alloc(ctx, (size_t)qn * 2 * sizeof *s->ranks)) ||
+        !(s->rkeys = lz_alloc(ctx, (size_t)qn * 2 * sizeof *s->rkeys))) {
+        lz_order_scratch_free(ctx, s);
+        return LZ_ENOMEM;
+    }
+    return LZ_OK;
+}
+
+void
+lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s)
+{
+    lz_free(ctx, s->picks);
+    lz_free(ctx, s->ranks);
+    lz_free(ctx, s->rkeys);
+    lz_free(ctx, s->row);
+    lz_free(ctx, s->roff);
+    memset(s, 0, sizeof *s);
+}
