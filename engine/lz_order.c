@@ -606,3 +606,41 @@ lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s)
     lz_free(ctx, s->roff);
     memset(s, 0, sizeof *s);
 }
+
+/* ---- passes ------------------------------------------------------------------------------------ */
+
+/* The most passes an ORDER node below n makes (0: none below). */
+static int
+passes_below(lz_evaluator *ev, const lz_node *n, bool *seen)
+{
+    if (seen[n->id])
+        return 0;
+    seen[n->id] = true;
+    int most = 0;
+    if (n->kind == LZ_NODE_ORDER)
+        most = lz_order_fit(ev, n) >= 1 ? 1 : lz_order_passes_bound(ev, n, n->order->nq);
+    for (int i = 0; i < n->nin; i++) {
+        int p = passes_below(ev, n->in[i], seen);
+        most = p > most ? p : most;
+    }
+    return most;
+}
+
+lz_status
+lz_graph_passes(const lz_graph *g, int root, int *passes)
+{
+    if (root < 0 || root >= g->nroots)
+        return lz_ctx_fail(g->ctx, LZ_EVALUE, 0, 0, "no root %d", root);
+    lz_evaluator ev = {.g = (lz_graph *)g, .ctx = g->ctx}; /* for the cost model only: nothing is evaluated */
+    ev.cost = lz_alloc(g->ctx, (size_t)g->nnodes * sizeof *ev.cost);
+    bool *seen = lz_calloc(g->ctx, (size_t)g->nnodes, sizeof *seen);
+    lz_status st = ev.cost && seen ? LZ_OK : LZ_ENOMEM;
+    if (st == LZ_OK) {
+        for (int i = 0; i < g->nnodes; i++)
+            ev.cost[i] = (size_t)-1;
+        *passes = passes_below(&ev, g->roots[root], seen);
+    }
+    lz_free(g->ctx, seen);
+    lz_free(g->ctx, ev.cost);
+    return st;
+}
