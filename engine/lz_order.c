@@ -427,8 +427,67 @@ finish_row(const lz_node *n, uint64_t *row, int64_t R, int64_t nnan, int64_t q0,
 
 /* ---- in memory ---------------------------------------------------------------------------------- */
 
-/* Outputs of `kbox` (at element offset `off` of the box's kept part,
- * `nout` kept outputs in all) evaluated with their whole reduced extent. */
+/* Keys of one output block are gathered into rows of this many bytes at
+ * most (64 outputs of 512 values: median over time of (512, y, x)): the
+ * gather reads the slab along the kept axes, where neighbouring outputs'
+ * values lie, and the rows stay in cache while written. Gathering one
+ * output at a time instead read 512 values 64 KiB apart for each. */
+#define LZ_ORDER_BLOCK_BYTES ((size_t)512 << 10)
+#define LZ_ORDER_BLOCK_MOST 64
+
+static int64_t
+block_outputs(int64_t R)
+{
+    int64_t b = (int64_t)(LZ_ORDER_BLOCK_BYTES / sizeof(uint64_t)) / (R > 0 ? R : 1);
+    return b < 1 ? 1 : b > LZ_ORDER_BLOCK_MOST ? LZ_ORDER_BLOCK_MOST : b;
+}
+
+/* rows[jj * R + r] = the key of slab[base[jj] + roff[r]], for nb outputs. */
+static void
+gather_keys(lz_dtype t, const void *slab, const int64_t *base, int64_t nb, const int64_t *roff, int64_t R,
+            uint64_t *rows)
+{
+    switch (t) {
+#define GATHER(T, EXPR)                                                                            \
+    {                                                                                              \
+        const T *sv = slab;                                                                        \
+        for (int64_t r = 0; r < R; r++)                                                            \
+            for (int64_t jj = 0; jj < nb; jj++) {                                                  \
+                T v = sv[base[jj] + roff[r]];                                                      \
+                rows[jj * R + r] = EXPR;                                                           \
+            }                                                                                      \
+        return;                                                                                    \
+    }
+    case LZ_BOOL:
+        GATHER(uint8_t, (uint64_t)(v != 0))
+    case LZ_INT8:
+        GATHER(int8_t, (uint64_t)(int64_t)v ^ SIGN)
+    case LZ_INT16:
+        GATHER(int16_t, (uint64_t)(int64_t)v ^ SIGN)
+    case LZ_INT32:
+        GATHER(int32_t, (uint64_t)(int64_t)v ^ SIGN)
+    case LZ_INT64:
+        GATHER(int64_t, (uint64_t)v ^ SIGN)
+    case LZ_UINT8:
+        GATHER(uint8_t, (uint64_t)v)
+    case LZ_UINT16:
+        GATHER(uint16_t, (uint64_t)v)
+    case LZ_UINT32:
+        GATHER(uint32_t, (uint64_t)v)
+    case LZ_UINT64:
+        GATHER(uint64_t, v)
+    case LZ_FLOAT32:
+        GATHER(float, key_of_double((double)v))
+    case LZ_FLOAT64:
+        GATHER(double, key_of_double(v))
+#undef GATHER
+    case LZ_DTYPE_COUNT:
+        break;
+    }
+}
+
+/* Outputs `piece` of the kept box (at element offset `off` of it, `nout`
+ * kept outputs in all), evaluated with their whole reduced extent. */
 static lz_status
 eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off, int64_t nout, int64_t q0,
            int64_t qn, int64_t qstep, char *out, lz_order_scratch *s)
@@ -441,8 +500,7 @@ eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off,
     if (o->qaxis) { /* lz_order_input_box wants the q axis in front */
         full.rank = piece->rank + 1;
         full.start[0] = 0;
-        full.count[0] = 1;
-        full.step[0] = 1;
+        full.count[0] = full.step[0] = 1;
         for (int k = 0; k < piece->rank; k++) {
             full.start[k + 1] = piece->start[k];
             full.count[k + 1] = piece->count[k];
@@ -450,16 +508,12 @@ eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off,
         }
     }
     lz_order_input_box(n, &full, &ibox);
-    int64_t nelem, m, R = lz_order_reduced_count(n);
+    int64_t nelem, m, R = lz_order_reduced_count(n), nb = block_outputs(R);
     lz_box_nelem(&ibox, &nelem);
     lz_box_nelem(piece, &m);
     char *slab = lz_alloc(ctx, (size_t)nelem * isz);
-    uint64_t *keys = slab ? lz_alloc(ctx, (size_t)nelem * sizeof *keys) : NULL;
-    lz_status st = keys ? lz_eval_node(ev, x, &ibox, slab) : LZ_ENOMEM;
+    lz_status st = slab ? lz_eval_node(ev, x, &ibox, slab) : LZ_ENOMEM;
     if (st == LZ_OK) {
-        lz_order_keys(x->dtype, slab, nelem, keys);
-        lz_free(ctx, slab);
-        slab = NULL;
         /* Dense strides of the slab: kept axes walk the outputs (an
          * odometer), reduced axes give the offsets of an output's values. */
         int64_t stride[LZ_MAX_RANK], sz = 1;
@@ -467,86 +521,88 @@ eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off,
             stride[a] = sz;
             sz *= ibox.count[a];
         }
-        int64_t ridx[LZ_MAX_RANK] = {0};
-        bool contiguous = true; /* reduced axes all after the kept ones of extent > 1 */
-        bool seen_reduced = false;
-        for (int a = 0; a < x->rank; a++) {
-            if (o->axis[a])
-                seen_reduced = true;
-            else if (seen_reduced && ibox.count[a] > 1)
-                contiguous = false;
+        int64_t ridx[LZ_MAX_RANK] = {0}, kidx[LZ_MAX_RANK] = {0};
+        for (int64_t r = 0; r < R; r++) {
+            int64_t p = 0;
+            for (int a = 0; a < x->rank; a++)
+                p += o->axis[a] ? ridx[a] * stride[a] : 0;
+            s->roff[r] = p;
+            for (int a = x->rank - 1; a >= 0; a--) {
+                if (!o->axis[a])
+                    continue;
+                if (++ridx[a] < x->shape[a])
+                    break;
+                ridx[a] = 0;
+            }
         }
-        if (!contiguous) {
-            for (int64_t r = 0; r < R; r++) {
+        bool is_float = lz_dtype_kind(x->dtype) == LZ_KIND_FLOAT;
+        for (int64_t j0 = 0; j0 < m; j0 += nb) {
+            int64_t b = m - j0 < nb ? m - j0 : nb;
+            for (int64_t jj = 0; jj < b; jj++) {
                 int64_t p = 0;
                 for (int a = 0; a < x->rank; a++)
-                    p += o->axis[a] ? ridx[a] * stride[a] : 0;
-                s->roff[r] = p;
+                    p += o->axis[a] ? 0 : kidx[a] * stride[a];
+                s->base[jj] = p;
                 for (int a = x->rank - 1; a >= 0; a--) {
-                    if (!o->axis[a])
+                    if (o->axis[a])
                         continue;
-                    if (++ridx[a] < x->shape[a])
+                    if (++kidx[a] < ibox.count[a])
                         break;
-                    ridx[a] = 0;
+                    kidx[a] = 0;
                 }
             }
-        }
-        int64_t kidx[LZ_MAX_RANK] = {0};
-        for (int64_t j = 0; j < m; j++) {
-            int64_t base = 0;
-            for (int a = 0; a < x->rank; a++)
-                base += o->axis[a] ? 0 : kidx[a] * stride[a];
-            uint64_t *row;
-            if (contiguous) {
-                row = keys + j * R;
-            } else {
-                row = s->row;
-                for (int64_t r = 0; r < R; r++)
-                    row[r] = keys[base + s->roff[r]];
-            }
-            int64_t nnan = 0;
-            if (lz_dtype_kind(x->dtype) == LZ_KIND_FLOAT)
-                for (int64_t r = 0; r < R; r++)
+            gather_keys(x->dtype, slab, s->base, b, s->roff, R, s->row);
+            for (int64_t jj = 0; jj < b; jj++) {
+                uint64_t *row = s->row + jj * R;
+                int64_t nnan = 0;
+                for (int64_t r = 0; is_float && r < R; r++)
                     nnan += row[r] == UINT64_MAX;
-            finish_row(n, row, R, nnan, q0, qn, qstep, out + (off + j) * (int64_t)osz, nout * (int64_t)osz,
-                       s->picks, s->ranks, s->rkeys);
-            for (int a = x->rank - 1; a >= 0; a--) {
-                if (o->axis[a])
-                    continue;
-                if (++kidx[a] < ibox.count[a])
-                    break;
-                kidx[a] = 0;
+                finish_row(n, row, R, nnan, q0, qn, qstep, out + (off + j0 + jj) * (int64_t)osz,
+                           nout * (int64_t)osz, s->picks, s->ranks, s->rkeys);
             }
         }
     }
     lz_free(ctx, slab);
-    lz_free(ctx, keys);
     return st;
 }
 
 size_t
 lz_order_element_bytes(lz_evaluator *ev, const lz_node *n)
 {
-    const lz_node *x = n->in[0];
-    /* Per reduced element of an output in memory: the value, its key, the
-     * input's temporaries, and a gathered row with its offsets. */
-    return lz_dtype_size(x->dtype) + sizeof(uint64_t) + lz_node_cost(ev, x) + 2 * sizeof(uint64_t);
+    /* Per reduced element of an output in memory: the value and the
+     * input's temporaries (the gathered keys are per block, fixed_bytes). */
+    return lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
+}
+
+/* Bytes of an in-memory evaluation whatever its outputs: a block's rows
+ * of keys and the offsets of an output's values. */
+static double
+fixed_bytes(int64_t R)
+{
+    return (double)R * (double)sizeof(uint64_t) * (double)(block_outputs(R) + 1) +
+           (double)block_outputs(R) * (double)sizeof(int64_t);
 }
 
 int64_t
 lz_order_fit(lz_evaluator *ev, const lz_node *n)
 {
     int64_t R = lz_order_reduced_count(n);
+    if (R == 0)
+        return INT64_MAX;
     size_t budget = ev->ctx->config.memory_bytes, used = lz_ctx_budget_used(ev->ctx);
     lz_read_needs needs;
     lz_graph_read_needs(ev->g, budget, &needs);
     used += needs.scratch_bytes;
-    size_t left = budget > used ? budget - used : 0;
-    if (R == 0)
-        return INT64_MAX;
-    double per = (double)R * (double)lz_order_element_bytes(ev, n);
-    double fit = (double)left / per;
-    return fit >= (double)INT64_MAX ? INT64_MAX : (int64_t)fit;
+    double left = budget > used ? (double)(budget - used) - fixed_bytes(R) : 0;
+    double fit = left / ((double)R * (double)lz_order_element_bytes(ev, n));
+    return fit < 1 ? 0 : fit >= (double)INT64_MAX ? INT64_MAX : (int64_t)fit;
+}
+
+double
+lz_order_bytes_per_output(lz_evaluator *ev, const lz_node *n)
+{
+    int64_t R = lz_order_reduced_count(n);
+    return (double)R * (double)lz_order_element_bytes(ev, n) + fixed_bytes(R);
 }
 
 lz_status
@@ -557,19 +613,20 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     int64_t q0, qn, qstep, nout;
     lz_order_split_box(n, box, &kbox, &q0, &qn, &qstep);
     lz_box_nelem(&kbox, &nout);
-    int64_t R = lz_order_reduced_count(n);
+    int64_t R = lz_order_reduced_count(n), nb = block_outputs(R);
     lz_order_scratch s = {0};
     lz_status st = lz_order_scratch_new(ctx, n, qn, &s);
     if (st)
         return st;
     int64_t fit = lz_order_fit(ev, n);
-    if (fit < 1) {
-        st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
-    } else if (R == 0) { /* nothing to select: NaN everywhere (binding allows only float results here) */
+    if (R == 0) { /* nothing to select: NaN everywhere (binding allows only float results here) */
         for (int64_t i = 0; i < qn * nout; i++)
             lz_order_nan(n, (char *)out + i * (int64_t)lz_dtype_size(n->dtype));
+    } else if (fit < 1) {
+        st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
     } else {
-        if (!(s.row = lz_alloc(ctx, (size_t)R * sizeof *s.row)) || !(s.roff = lz_alloc(ctx, (size_t)R * sizeof *s.roff)))
+        if (!(s.row = lz_alloc(ctx, (size_t)(R * nb) * sizeof *s.row)) ||
+            !(s.roff = lz_alloc(ctx, (size_t)R * sizeof *s.roff)) || !(s.base = lz_alloc(ctx, (size_t)nb * sizeof *s.base)))
             st = LZ_ENOMEM;
         lz_box_pieces pieces;
         lz_box_pieces_init(&pieces, &kbox, fit);
@@ -604,6 +661,7 @@ lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s)
     lz_free(ctx, s->rkeys);
     lz_free(ctx, s->row);
     lz_free(ctx, s->roff);
+    lz_free(ctx, s->base);
     memset(s, 0, sizeof *s);
 }
 

@@ -18,8 +18,9 @@ typedef struct lz_order_scratch {
     lz_order_pick *picks; /* per quantile of the box */
     int64_t *ranks;       /* 2 per quantile: the ranks wanted */
     uint64_t *rkeys;      /* their keys */
-    uint64_t *row;        /* in memory: one output's keys (R) */
+    uint64_t *row;        /* in memory: a block of outputs' keys, R each */
     int64_t *roff;        /* in memory: offsets of an output's values in a slab (R) */
+    int64_t *base;        /* in memory: where each output of a block starts in a slab */
 } lz_order_scratch;
 
 lz_status lz_order_scratch_new(lz_ctx *ctx, const lz_node *n, int64_t qn, lz_order_scratch *s);
@@ -48,8 +49,11 @@ void lz_order_split_box(const lz_node *n, const lz_box *box, lz_box *kept, int64
                         int64_t *qstep);
 /* Elements each output orders (0 when a reduced axis is empty). */
 int64_t lz_order_reduced_count(const lz_node *n);
-/* Bytes per reduced element of an output evaluated in memory. */
+/* Bytes per reduced element of an output evaluated in memory, and all the
+ * bytes one output needs there (its values and the evaluation's fixed
+ * work arrays). */
 size_t lz_order_element_bytes(lz_evaluator *ev, const lz_node *n);
+double lz_order_bytes_per_output(lz_evaluator *ev, const lz_node *n);
 /* Outputs whose reduced values fit in memory at once, in what is left of
  * the budget now (0: not even one; the passes are needed). */
 int64_t lz_order_fit(lz_evaluator *ev, const lz_node *n);

@@ -60,8 +60,8 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
          * pieces hold whole outputs); else the passes' slabs, which take
          * what is left of the budget whatever the piece. */
         double per = (double)lz_order_reduced_count(n) * (double)lz_order_element_bytes(ev, n);
-        double most = (double)ev->ctx->config.memory_bytes;
-        c = per > most ? sizeof(uint64_t) : (size_t)per + sizeof(uint64_t);
+        c = lz_order_bytes_per_output(ev, n) > (double)ev->ctx->config.memory_bytes ? sizeof(uint64_t)
+                                                                                    : (size_t)per + sizeof(uint64_t);
         break;
     }
     }
