@@ -380,48 +380,87 @@ lz_order_reduced_count(const lz_node *n)
 
 /* ---- one output's results -------------------------------------------------------------------------- */
 
-/* The results of one output from its keys row[0..R) (reordered), nnan of
- * them NaN: every quantile of the box's q range, written at
- * out + qi * qstride bytes. */
+/* The k-th smallest of a[0..n) (n > k), by radix selection on the bits
+ * below the candidates' common prefix, 8 at a time: count the digits,
+ * keep the keys of the bucket holding rank k (into cand, n keys of room),
+ * until one value is left or a few keys. Counting and keeping do not
+ * branch on the data; quickselect's partitions did, and mispredicted
+ * half of them (W6, a median of 512 values per output: 6.8 -> x s). */
+static uint64_t
+radix_select(const uint64_t *a, int64_t n, int64_t k, uint64_t *cand)
+{
+    const uint64_t *src = a;
+    uint32_t hist[256];
+    for (;;) {
+        if (n <= 16) {
+            if (src != cand)
+                memcpy(cand, src, (size_t)n * sizeof *cand);
+            lz_order_select(cand, 0, n, k);
+            return cand[k];
+        }
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (int64_t i = 0; i < n; i++) {
+            lo = src[i] < lo ? src[i] : lo;
+            hi = src[i] > hi ? src[i] : hi;
+        }
+        if (lo == hi)
+            return lo;
+        int top = 64 - __builtin_clzll(lo ^ hi); /* bits [0, top) differ somewhere */
+        int w = top < 8 ? top : 8, shift = top - w;
+        uint64_t mask = ((uint64_t)1 << w) - 1;
+        memset(hist, 0, sizeof hist);
+        for (int64_t i = 0; i < n; i++)
+            hist[(src[i] >> shift) & mask]++;
+        uint64_t b = 0;
+        int64_t below = 0;
+        while (k >= below + (int64_t)hist[b]) /* the bucket holding rank k: there is one */
+            below += hist[b++];
+        k -= below;
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++) { /* in place when src is cand: m <= i */
+            uint64_t v = src[i];
+            cand[m] = v;
+            m += ((v >> shift) & mask) == b;
+        }
+        src = cand;
+        n = m;
+    }
+}
+
+/* The key at rank j = i + 1 of a[0..n), given ka, the key at rank i: ka
+ * again while more than j keys are at most ka, else the least key above. */
+static uint64_t
+rank_after(const uint64_t *a, int64_t n, uint64_t ka, int64_t j)
+{
+    int64_t le = 0;
+    uint64_t above = UINT64_MAX;
+    for (int64_t r = 0; r < n; r++) {
+        le += a[r] <= ka;
+        above = a[r] > ka && a[r] < above ? a[r] : above;
+    }
+    return le > j ? ka : above;
+}
+
+/* The results of one output from its keys row[0..R), nnan of them NaN:
+ * every quantile of the box's q range, written at out + qi * qstride
+ * bytes. cand: R keys of room. */
 static void
-finish_row(const lz_node *n, uint64_t *row, int64_t R, int64_t nnan, int64_t q0, int64_t qn, int64_t qstep,
-           char *out, int64_t qstride, lz_order_pick *picks, int64_t *ranks, uint64_t *rkeys)
+finish_row(const lz_node *n, const uint64_t *row, int64_t R, int64_t nnan, int64_t q0, int64_t qn, int64_t qstep,
+           char *out, int64_t qstride, uint64_t *cand)
 {
     const lz_order *o = n->order;
     int64_t count = R - nnan;
-    if ((nnan > 0 && !o->skipna) || count == 0) {
-        for (int64_t qi = 0; qi < qn; qi++)
+    for (int64_t qi = 0; qi < qn; qi++) {
+        if ((nnan > 0 && !o->skipna) || count == 0) {
             lz_order_nan(n, out + qi * qstride);
-        return;
-    }
-    int64_t nr = 0;
-    for (int64_t qi = 0; qi < qn; qi++) {
-        lz_order_pick *p = &picks[qi];
-        lz_order_ranks(o, o->q[q0 + qi * qstep], count, p);
-        ranks[nr++] = p->i;
-        ranks[nr++] = p->j;
-    }
-    /* Ascending distinct ranks, each selected in what is right of the
-     * last: NaN keys are the largest, so ranks below count never see them. */
-    qsort(ranks, (size_t)nr, sizeof *ranks, cmp_key); /* ranks are >= 0: unsigned order is theirs */
-    int64_t lo = 0, m = 0;
-    for (int64_t r = 0; r < nr; r++) {
-        if (r > 0 && ranks[r] == ranks[r - 1])
             continue;
-        lz_order_select(row, lo, R, ranks[r]);
-        ranks[m] = ranks[r];
-        rkeys[m++] = row[ranks[r]];
-        lo = ranks[r] + 1;
-    }
-    for (int64_t qi = 0; qi < qn; qi++) {
-        uint64_t ka = 0, kb = 0;
-        for (int64_t r = 0; r < m; r++) {
-            if (ranks[r] == picks[qi].i)
-                ka = rkeys[r];
-            if (ranks[r] == picks[qi].j)
-                kb = rkeys[r];
         }
-        lz_order_value(n, &picks[qi], ka, kb, out + qi * qstride);
+        /* NaN keys are the largest: ranks below count never meet them. */
+        lz_order_pick p;
+        lz_order_ranks(o, o->q[q0 + qi * qstep], count, &p);
+        uint64_t ka = radix_select(row, R, p.i, cand);
+        uint64_t kb = p.j == p.i ? ka : rank_after(row, R, ka, p.j);
+        lz_order_value(n, &p, ka, kb, out + qi * qstride);
     }
 }
 
@@ -442,11 +481,22 @@ block_outputs(int64_t R)
     return b < 1 ? 1 : b > LZ_ORDER_BLOCK_MOST ? LZ_ORDER_BLOCK_MOST : b;
 }
 
-/* rows[jj * R + r] = the key of slab[base[jj] + roff[r]], for nb outputs. */
+/* Rows of keys lie this many keys apart: R rounded up past a multiple of
+ * 8 (a cache line), so that the rows a gather writes at once do not all
+ * map to one cache set (R = 512: 4 KiB apart, 64 rows thrashing one set;
+ * the gather took a quarter of W6's time). */
+static int64_t
+row_stride(int64_t R)
+{
+    return (R + 7) / 8 * 8 + 8;
+}
+
+/* rows[jj * row_stride(R) + r] = the key of slab[base[jj] + roff[r]], for nb outputs. */
 static void
 gather_keys(lz_dtype t, const void *slab, const int64_t *base, int64_t nb, const int64_t *roff, int64_t R,
             uint64_t *rows)
 {
+    int64_t rs = row_stride(R);
     switch (t) {
 #define GATHER(T, EXPR)                                                                            \
     {                                                                                              \
@@ -454,7 +504,7 @@ gather_keys(lz_dtype t, const void *slab, const int64_t *base, int64_t nb, const
         for (int64_t r = 0; r < R; r++)                                                            \
             for (int64_t jj = 0; jj < nb; jj++) {                                                  \
                 T v = sv[base[jj] + roff[r]];                                                      \
-                rows[jj * R + r] = EXPR;                                                           \
+                rows[jj * rs + r] = EXPR;                                                          \
             }                                                                                      \
         return;                                                                                    \
     }
@@ -486,17 +536,73 @@ gather_keys(lz_dtype t, const void *slab, const int64_t *base, int64_t nb, const
     }
 }
 
+/* One piece's selection, shared by the parts that split its outputs. */
+typedef struct piece_job {
+    const lz_node *n;
+    const char *slab;            /* the piece's values, dense over ibox */
+    lz_box ibox;                 /* the input box read */
+    int64_t stride[LZ_MAX_RANK]; /* dense strides of the slab */
+    const int64_t *roff;         /* offsets of an output's values (R) */
+    int64_t R, m, nb;            /* values per output, outputs, block */
+    int64_t q0, qn, qstep;       /* the quantiles asked for */
+    char *out;                   /* the piece's first output (q index 0) */
+    int64_t qstride;             /* bytes between an output's quantiles */
+    lz_order_scratch *parts;     /* one per part */
+    int nparts;
+} piece_job;
+
+/* Outputs [m * part / nparts, m * (part + 1) / nparts) of the piece, a
+ * block at a time. Pure computation: a worker thread may run it. */
+static void
+select_part(void *arg, int part)
+{
+    piece_job *job = arg;
+    const lz_node *n = job->n, *x = n->in[0];
+    const lz_order *o = n->order;
+    lz_order_scratch *s = &job->parts[part];
+    int64_t lo = job->m * part / job->nparts, hi = job->m * (part + 1) / job->nparts, R = job->R;
+    size_t osz = lz_dtype_size(n->dtype);
+    bool is_float = lz_dtype_kind(x->dtype) == LZ_KIND_FLOAT;
+    for (int64_t j0 = lo; j0 < hi; j0 += job->nb) {
+        int64_t b = hi - j0 < job->nb ? hi - j0 : job->nb;
+        for (int64_t jj = 0; jj < b; jj++) { /* where output j0 + jj starts: its kept indices */
+            int64_t j = j0 + jj, p = 0;
+            for (int a = x->rank - 1; a >= 0; a--) {
+                if (o->axis[a])
+                    continue;
+                p += j % job->ibox.count[a] * job->stride[a];
+                j /= job->ibox.count[a];
+            }
+            s->base[jj] = p;
+        }
+        gather_keys(x->dtype, job->slab, s->base, b, job->roff, R, s->row);
+        for (int64_t jj = 0; jj < b; jj++) {
+            uint64_t *row = s->row + jj * row_stride(R);
+            int64_t nnan = 0;
+            for (int64_t r = 0; is_float && r < R; r++)
+                nnan += row[r] == UINT64_MAX;
+            finish_row(n, row, R, nnan, job->q0, job->qn, job->qstep, job->out + (j0 + jj) * (int64_t)osz,
+                       job->qstride, s->cand);
+        }
+    }
+}
+
 /* Outputs `piece` of the kept box (at element offset `off` of it, `nout`
- * kept outputs in all), evaluated with their whole reduced extent. */
+ * kept outputs in all), evaluated with their whole reduced extent and
+ * selected by nparts parts on the pool. */
 static lz_status
 eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off, int64_t nout, int64_t q0,
-           int64_t qn, int64_t qstep, char *out, lz_order_scratch *s)
+           int64_t qn, int64_t qstep, char *out, lz_order_scratch *parts, int nparts, int64_t *roff)
 {
     const lz_node *x = n->in[0];
     const lz_order *o = n->order;
     lz_ctx *ctx = ev->ctx;
     size_t osz = lz_dtype_size(n->dtype), isz = lz_dtype_size(x->dtype);
-    lz_box full = *piece, ibox;
+    piece_job job = {.n = n, .R = lz_order_reduced_count(n), .q0 = q0, .qn = qn, .qstep = qstep,
+                     .out = out + off * (int64_t)osz, .qstride = nout * (int64_t)osz, .parts = parts,
+                     .nparts = nparts, .roff = roff};
+    job.nb = block_outputs(job.R);
+    lz_box full = *piece;
     if (o->qaxis) { /* lz_order_input_box wants the q axis in front */
         full.rank = piece->rank + 1;
         full.start[0] = 0;
@@ -507,26 +613,23 @@ eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off,
             full.step[k + 1] = piece->step[k];
         }
     }
-    lz_order_input_box(n, &full, &ibox);
-    int64_t nelem, m, R = lz_order_reduced_count(n), nb = block_outputs(R);
-    lz_box_nelem(&ibox, &nelem);
-    lz_box_nelem(piece, &m);
+    lz_order_input_box(n, &full, &job.ibox);
+    int64_t nelem;
+    lz_box_nelem(&job.ibox, &nelem);
+    lz_box_nelem(piece, &job.m);
     char *slab = lz_alloc(ctx, (size_t)nelem * isz);
-    lz_status st = slab ? lz_eval_node(ev, x, &ibox, slab) : LZ_ENOMEM;
+    lz_status st = slab ? lz_eval_node(ev, x, &job.ibox, slab) : LZ_ENOMEM;
     if (st == LZ_OK) {
-        /* Dense strides of the slab: kept axes walk the outputs (an
-         * odometer), reduced axes give the offsets of an output's values. */
-        int64_t stride[LZ_MAX_RANK], sz = 1;
+        int64_t sz = 1, ridx[LZ_MAX_RANK] = {0};
         for (int a = x->rank - 1; a >= 0; a--) {
-            stride[a] = sz;
-            sz *= ibox.count[a];
+            job.stride[a] = sz;
+            sz *= job.ibox.count[a];
         }
-        int64_t ridx[LZ_MAX_RANK] = {0}, kidx[LZ_MAX_RANK] = {0};
-        for (int64_t r = 0; r < R; r++) {
+        for (int64_t r = 0; r < job.R; r++) { /* the reduced axes in C order */
             int64_t p = 0;
             for (int a = 0; a < x->rank; a++)
-                p += o->axis[a] ? ridx[a] * stride[a] : 0;
-            s->roff[r] = p;
+                p += o->axis[a] ? ridx[a] * job.stride[a] : 0;
+            roff[r] = p;
             for (int a = x->rank - 1; a >= 0; a--) {
                 if (!o->axis[a])
                     continue;
@@ -535,32 +638,11 @@ eval_piece(lz_evaluator *ev, const lz_node *n, const lz_box *piece, int64_t off,
                 ridx[a] = 0;
             }
         }
-        bool is_float = lz_dtype_kind(x->dtype) == LZ_KIND_FLOAT;
-        for (int64_t j0 = 0; j0 < m; j0 += nb) {
-            int64_t b = m - j0 < nb ? m - j0 : nb;
-            for (int64_t jj = 0; jj < b; jj++) {
-                int64_t p = 0;
-                for (int a = 0; a < x->rank; a++)
-                    p += o->axis[a] ? 0 : kidx[a] * stride[a];
-                s->base[jj] = p;
-                for (int a = x->rank - 1; a >= 0; a--) {
-                    if (o->axis[a])
-                        continue;
-                    if (++kidx[a] < ibox.count[a])
-                        break;
-                    kidx[a] = 0;
-                }
-            }
-            gather_keys(x->dtype, slab, s->base, b, s->roff, R, s->row);
-            for (int64_t jj = 0; jj < b; jj++) {
-                uint64_t *row = s->row + jj * R;
-                int64_t nnan = 0;
-                for (int64_t r = 0; is_float && r < R; r++)
-                    nnan += row[r] == UINT64_MAX;
-                finish_row(n, row, R, nnan, q0, qn, qstep, out + (off + j0 + jj) * (int64_t)osz,
-                           nout * (int64_t)osz, s->picks, s->ranks, s->rkeys);
-            }
-        }
+        job.slab = slab;
+        /* Parts of fewer than a few blocks are not worth a thread. */
+        int use = job.m / (4 * job.nb) < nparts ? (int)(job.m / (4 * job.nb)) : nparts;
+        job.nparts = use < 1 ? 1 : use;
+        lz_pool_run(lz_ctx_pool(ctx), job.nparts, select_part, &job);
     }
     lz_free(ctx, slab);
     return st;
@@ -574,13 +656,21 @@ lz_order_element_bytes(lz_evaluator *ev, const lz_node *n)
     return lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
 }
 
-/* Bytes of an in-memory evaluation whatever its outputs: a block's rows
- * of keys and the offsets of an output's values. */
+/* Bytes of an in-memory evaluation whatever its outputs: each part's
+ * block of rows of keys, its candidates and its bases, and the offsets of
+ * an output's values. */
 static double
-fixed_bytes(int64_t R)
+fixed_bytes(int64_t R, int nparts)
 {
-    return (double)R * (double)sizeof(uint64_t) * (double)(block_outputs(R) + 1) +
-           (double)block_outputs(R) * (double)sizeof(int64_t);
+    return (double)sizeof(uint64_t) * ((double)(row_stride(R) * block_outputs(R) + R) * nparts + (double)R) +
+           (double)block_outputs(R) * (double)sizeof(int64_t) * nparts;
+}
+
+/* Parts the selection is split into: one per thread of the pool. */
+static int
+order_parts(lz_ctx *ctx)
+{
+    return lz_pool_size(lz_ctx_pool(ctx));
 }
 
 int64_t
@@ -593,7 +683,7 @@ lz_order_fit(lz_evaluator *ev, const lz_node *n)
     lz_read_needs needs;
     lz_graph_read_needs(ev->g, budget, &needs);
     used += needs.scratch_bytes;
-    double left = budget > used ? (double)(budget - used) - fixed_bytes(R) : 0;
+    double left = budget > used ? (double)(budget - used) - fixed_bytes(R, order_parts(ev->ctx)) : 0;
     double fit = left / ((double)R * (double)lz_order_element_bytes(ev, n));
     return fit < 1 ? 0 : fit >= (double)INT64_MAX ? INT64_MAX : (int64_t)fit;
 }
@@ -602,7 +692,7 @@ double
 lz_order_bytes_per_output(lz_evaluator *ev, const lz_node *n)
 {
     int64_t R = lz_order_reduced_count(n);
-    return (double)R * (double)lz_order_element_bytes(ev, n) + fixed_bytes(R);
+    return (double)R * (double)lz_order_element_bytes(ev, n) + fixed_bytes(R, order_parts(ev->ctx));
 }
 
 lz_status
@@ -615,7 +705,7 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     lz_box_nelem(&kbox, &nout);
     int64_t R = lz_order_reduced_count(n), nb = block_outputs(R);
     lz_order_scratch s = {0};
-    lz_status st = lz_order_scratch_new(ctx, n, qn, &s);
+    lz_status st = lz_order_scratch_new(ctx, qn, &s);
     if (st)
         return st;
     int64_t fit = lz_order_fit(ev, n);
@@ -625,24 +715,36 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     } else if (fit < 1) {
         st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
     } else {
-        if (!(s.row = lz_alloc(ctx, (size_t)(R * nb) * sizeof *s.row)) ||
-            !(s.roff = lz_alloc(ctx, (size_t)R * sizeof *s.roff)) || !(s.base = lz_alloc(ctx, (size_t)nb * sizeof *s.base)))
-            st = LZ_ENOMEM;
+        int nparts = order_parts(ctx);
+        lz_order_scratch parts[nparts];
+        memset(parts, 0, sizeof parts);
+        int64_t *roff = lz_alloc(ctx, (size_t)R * sizeof *roff);
+        st = roff ? LZ_OK : LZ_ENOMEM;
+        for (int k = 0; st == LZ_OK && k < nparts; k++) {
+            if ((st = lz_order_scratch_new(ctx, qn, &parts[k])))
+                break;
+            if (!(parts[k].row = lz_alloc(ctx, (size_t)(row_stride(R) * nb) * sizeof(uint64_t))) ||
+                !(parts[k].cand = lz_alloc(ctx, (size_t)R * sizeof(uint64_t))) ||
+                !(parts[k].base = lz_alloc(ctx, (size_t)nb * sizeof(int64_t))))
+                st = LZ_ENOMEM;
+        }
         lz_box_pieces pieces;
         lz_box_pieces_init(&pieces, &kbox, fit);
         lz_box piece;
         int64_t off;
         while (st == LZ_OK && lz_box_pieces_next(&pieces, &piece, &off))
-            st = eval_piece(ev, n, &piece, off, nout, q0, qn, qstep, out, &s);
+            st = eval_piece(ev, n, &piece, off, nout, q0, qn, qstep, out, parts, nparts, roff);
+        for (int k = 0; k < nparts; k++)
+            lz_order_scratch_free(ctx, &parts[k]);
+        lz_free(ctx, roff);
     }
     lz_order_scratch_free(ctx, &s);
     return st;
 }
 
 lz_status
-lz_order_scratch_new(lz_ctx *ctx, const lz_node *n, int64_t qn, lz_order_scratch *s)
+lz_order_scratch_new(lz_ctx *ctx, int64_t qn, lz_order_scratch *s)
 {
-    (void)n;
     memset(s, 0, sizeof *s);
     if (!(s->picks = lz_alloc(ctx, (size_t)qn * sizeof *s->picks)) ||
         !(s->ranks = lz_alloc(ctx, (size_t)qn * 2 * sizeof *s->ranks)) ||
@@ -660,8 +762,8 @@ lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s)
     lz_free(ctx, s->ranks);
     lz_free(ctx, s->rkeys);
     lz_free(ctx, s->row);
-    lz_free(ctx, s->roff);
     lz_free(ctx, s->base);
+    lz_free(ctx, s->cand);
     memset(s, 0, sizeof *s);
 }
 

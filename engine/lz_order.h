@@ -13,17 +13,17 @@ typedef struct lz_order_pick {
     double t;     /* numpy's gamma: the weight of j in the interpolation */
 } lz_order_pick;
 
-/* Work arrays of one evaluation. */
+/* Work arrays of one evaluation (in memory: of one part of it). */
 typedef struct lz_order_scratch {
     lz_order_pick *picks; /* per quantile of the box */
     int64_t *ranks;       /* 2 per quantile: the ranks wanted */
     uint64_t *rkeys;      /* their keys */
     uint64_t *row;        /* in memory: a block of outputs' keys, R each */
-    int64_t *roff;        /* in memory: offsets of an output's values in a slab (R) */
     int64_t *base;        /* in memory: where each output of a block starts in a slab */
+    uint64_t *cand;       /* in memory: the keys radix selection keeps (R) */
 } lz_order_scratch;
 
-lz_status lz_order_scratch_new(lz_ctx *ctx, const lz_node *n, int64_t qn, lz_order_scratch *s);
+lz_status lz_order_scratch_new(lz_ctx *ctx, int64_t qn, lz_order_scratch *s);
 void lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s);
 
 /* Keys whose unsigned order is the values' (NaN largest), n of them from

@@ -428,6 +428,40 @@ test_budget_independence(void)
     }
 }
 
+/* Outputs split among threads select the same values as one thread. */
+static void
+test_threads_same_results(void)
+{
+    enum { T = 61, Y = 40, X = 33 };
+    double *v = malloc(T * Y * X * sizeof *v);
+    srand(17);
+    for (int i = 0; i < T * Y * X; i++)
+        v[i] = (double)(rand() % 1000) / 8.0;
+    v[5] = NAN;
+    double *one = malloc(3 * Y * X * sizeof *one), *two = malloc(3 * Y * X * sizeof *two);
+    for (int threads = 1; threads <= 2; threads++) {
+        counting c;
+        counting_init(&c, 3, (int64_t[]){T, Y, X}, v);
+        lz_config cfg;
+        lz_config_init(&cfg);
+        cfg.threads = threads;
+        bound b;
+        CU_ASSERT_EQUAL_FATAL(bind_text_with(&b, "nanquantile(x, [0.1, 0.5, 0.95], axis=0)", &c, 1, &cfg), LZ_OK);
+        CU_ASSERT_EQUAL(eval_all(&b, threads == 1 ? one : two), LZ_OK);
+        unbind(&b);
+    }
+    for (int i = 0; i < 3 * Y * X; i++)
+        CU_ASSERT(same(one[i], two[i]));
+    int j = 7; /* one column against the reference */
+    double col[T];
+    for (int i = 0; i < T; i++)
+        col[i] = v[i * Y * X + j];
+    CU_ASSERT(same(one[Y * X + j], ref_quantile(col, T, 0.5, "linear", true)));
+    free(one);
+    free(two);
+    free(v);
+}
+
 void
 register_order_suite(void)
 {
@@ -440,4 +474,5 @@ register_order_suite(void)
     CU_add_test(s, "passes read the data a few times within the budget", test_passes_read_a_few_times);
     CU_add_test(s, "anomaly against a median, inside concat", test_composition);
     CU_add_test(s, "every budget gives the same results", test_budget_independence);
+    CU_add_test(s, "threads select the same values", test_threads_same_results);
 }
