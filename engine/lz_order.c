@@ -706,31 +706,27 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     int64_t q0, qn, qstep, nout;
     lz_order_split_box(n, box, &kbox, &q0, &qn, &qstep);
     lz_box_nelem(&kbox, &nout);
-    int64_t R = lz_order_reduced_count(n), nb = block_outputs(R);
-    lz_order_scratch s = {0};
-    lz_status st = lz_order_scratch_new(ctx, qn, &s);
-    if (st)
-        return st;
-    int64_t fit = lz_order_fit(ev, n);
+    int64_t R = lz_order_reduced_count(n), nb = block_outputs(R), fit = lz_order_fit(ev, n);
+    lz_status st = LZ_OK;
     if (R == 0) { /* nothing to select: NaN everywhere (binding allows only float results here) */
         for (int64_t i = 0; i < qn * nout; i++)
             lz_order_nan(n, (char *)out + i * (int64_t)lz_dtype_size(n->dtype));
     } else if (fit < 1) {
-        st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
+        lz_order_scratch s;
+        if ((st = lz_order_scratch_new(ctx, qn, &s)) == LZ_OK)
+            st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
+        lz_order_scratch_free(ctx, &s);
     } else {
         int nparts = order_parts(ctx);
         lz_order_scratch parts[nparts];
         memset(parts, 0, sizeof parts);
         int64_t *roff = lz_alloc(ctx, (size_t)R * sizeof *roff);
         st = roff ? LZ_OK : LZ_ENOMEM;
-        for (int k = 0; st == LZ_OK && k < nparts; k++) {
-            if ((st = lz_order_scratch_new(ctx, qn, &parts[k])))
-                break;
+        for (int k = 0; st == LZ_OK && k < nparts; k++)
             if (!(parts[k].row = lz_alloc(ctx, (size_t)(row_stride(R) * nb) * sizeof(uint64_t))) ||
                 !(parts[k].cand = lz_alloc(ctx, (size_t)R * sizeof(uint64_t))) ||
                 !(parts[k].base = lz_alloc(ctx, (size_t)nb * sizeof(int64_t))))
                 st = LZ_ENOMEM;
-        }
         lz_box_pieces pieces;
         lz_box_pieces_init(&pieces, &kbox, fit);
         lz_box piece;
@@ -741,7 +737,6 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
             lz_order_scratch_free(ctx, &parts[k]);
         lz_free(ctx, roff);
     }
-    lz_order_scratch_free(ctx, &s);
     return st;
 }
 

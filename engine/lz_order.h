@@ -13,7 +13,8 @@ typedef struct lz_order_pick {
     double t;     /* numpy's gamma: the weight of j in the interpolation */
 } lz_order_pick;
 
-/* Work arrays of one evaluation (in memory: of one part of it). */
+/* Work arrays of an evaluation: in passes the first three, in memory the
+ * others (one set per part of the outputs). */
 typedef struct lz_order_scratch {
     lz_order_pick *picks; /* per quantile of the box */
     int64_t *ranks;       /* 2 per quantile: the ranks wanted */
@@ -23,6 +24,8 @@ typedef struct lz_order_scratch {
     uint64_t *cand;       /* in memory: the keys radix selection keeps (R) */
 } lz_order_scratch;
 
+/* The arrays of the passes for qn quantiles (the others NULL); free with
+ * lz_order_scratch_free, which frees whatever is not NULL. */
 lz_status lz_order_scratch_new(lz_ctx *ctx, int64_t qn, lz_order_scratch *s);
 void lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s);
 
