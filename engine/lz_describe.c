@@ -57,7 +57,8 @@ put_order(text *t, const lz_node *n)
     if (o->method != LZ_OM_MEDIAN) {
         put(t, " q=%s", o->qaxis ? "[" : "");
         for (int i = 0; i < o->nq; i++)
-            put(t, "%s%.17g", i ? ", " : "", percent ? o->q[i] * 100 : o->q[i]);
+            put(t, percent ? "%s%.15g" : "%s%.17g", i ? ", " : "", /* q / 100 * 100 is off in the 17th digit */
+                percent ? o->q[i] * 100 : o->q[i]);
         put(t, "%s", o->qaxis ? "]" : "");
     }
     put(t, " axis=(");
