@@ -428,6 +428,47 @@ test_budget_independence(void)
     }
 }
 
+/* An operand decoded as CF says (packed int16, missing values): the
+ * median sees the decoded floats, NaN where missing. */
+static void
+test_cf_decoded_operand(void)
+{
+    enum { T = 9, X = 4 };
+    int16_t raw[T * X];
+    for (int i = 0; i < T * X; i++)
+        raw[i] = (int16_t)((i * 7) % 11 - 3);
+    const lz_value missing[1] = {{.i = -1}};
+    lz_decode d = {.as = LZ_INT16, .dtype = LZ_FLOAT32, .nmissing = 1, .missing = missing,
+                   .has_scale_factor = true, .scale_factor = 0.5, .has_add_offset = true, .add_offset = 10};
+    lz_source src;
+    lz_source_init_memory(&src, LZ_INT16, 2, (int64_t[]){T, X}, raw);
+    src.decode = &d;
+    const lz_source *ps[1] = {&src};
+    lz_ctx *ctx = lz_ctx_new(NULL);
+    lz_expr *e = NULL;
+    lz_graph *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(lz_expr_parse(ctx, "nanmedian(x, axis=0) - median(raw(x), axis=0) * 0", &e), LZ_OK);
+    CU_ASSERT_EQUAL_FATAL(lz_graph_new(ctx, e, ps, &g), LZ_OK);
+    CU_ASSERT_EQUAL(lz_graph_dtype(g), LZ_FLOAT64); /* float32 - float64 */
+    double out[X];
+    lz_box box;
+    lz_box_full(&box, 1, (int64_t[]){X});
+    CU_ASSERT_EQUAL(lz_graph_eval(g, &box, out, NULL), LZ_OK);
+    for (int j = 0; j < X; j++) {
+        double col[T];
+        for (int i = 0; i < T; i++) {
+            int16_t v = raw[i * X + j];
+            col[i] = v == -1 ? NAN : (double)((float)v * 0.5f + 10.0f);
+        }
+        double want = ref_quantile(col, T, 0.5, "median", true);
+        CU_ASSERT(same(out[j], (double)(float)want));
+    }
+    lz_graph_free(g);
+    lz_expr_free(e);
+    CU_ASSERT_EQUAL(lz_ctx_bytes_in_use(ctx), 0);
+    lz_ctx_free(ctx);
+}
+
 /* Outputs split among threads select the same values as one thread. */
 static void
 test_threads_same_results(void)
@@ -475,4 +516,5 @@ register_order_suite(void)
     CU_add_test(s, "anomaly against a median, inside concat", test_composition);
     CU_add_test(s, "every budget gives the same results", test_budget_independence);
     CU_add_test(s, "threads select the same values", test_threads_same_results);
+    CU_add_test(s, "a CF-decoded operand", test_cf_decoded_operand);
 }
