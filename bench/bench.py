@@ -173,6 +173,8 @@ class Bench:
             return "measured on the compressed workloads only"
         if compressed and m.name in ("numpy", "dask-auto", "biggus"):
             return "the compressed workloads compare with dask (file chunks) and the h5py loop"
+        if m.name == "biggus" and w.kind == "median":
+            return "biggus has no median"
         if m.kind == "reader" and w.kind == "product":
             return "reads whole datasets into memory; W4 stores its result"
         if m.kind == "save" and not self.save_works:
@@ -259,7 +261,17 @@ class Bench:
                     status += f", {c.check}"
                 print(f"  {w.name} {c.method.name} run {r + 1}/{self.args.runs}: {status}", flush=True)
         return {"workload": w, "cells": cells, "cache": cache, "load": (load0, os.getloadavg()),
-                "region_bytes": self.region_bytes(w)}
+                "region_bytes": self.region_bytes(w), "passes": self.passes(w)}
+
+    def passes(self, w):
+        """What `h5lazy show` says of the passes over the sources a read of
+        w's first result makes (order statistics), or None."""
+        proc = subprocess.run([str(self.h5lazy), "show", str(self.dir / VDS_FILE), w.outputs[0][0]],
+                              capture_output=True, text=True, env=self.env(next(m for m in METHODS if m.name == "lazy-h5py")))
+        for line in proc.stdout.splitlines():
+            if line.strip().startswith("passes over the operands in a read:"):
+                return line.split(":", 1)[1].strip()
+        return None
 
     def region_bytes(self, w):
         """Bytes of the sources W3's result needs: both operands' boxes."""

@@ -75,6 +75,10 @@ def h5py_loop(w, a, b, stack, out):
         (t0, t1), (y0, y1) = W3_REGION
         return [(a[t0:t1, y0:y1] - b[t0:t1, y0:y1]) * 2 + 1]
     step = slab_steps(a.shape, a.dtype.itemsize)
+    if w.kind == "median":  # every step of a block of rows at once, as much as 16 MiB holds
+        rows = max(1, (16 << 20) // (2 * a.shape[0] * a.shape[2] * a.dtype.itemsize))
+        return [np.concatenate([np.median(np.concatenate([a[:, y:y + rows], b[:, y:y + rows]]), axis=0)
+                                for y in range(0, a.shape[1], rows)])]
     if w.kind == "product":
         dst = stored(stack, out, w, a)
         ys = read_slabs(b, step)
@@ -121,12 +125,14 @@ def expression(w, a, b, lib):
         return [lib.sum(c, axis=1)]
     if w.kind == "mean":
         return [lib.mean(c, axis=0)]
+    if w.kind == "median":
+        return [lib.median(c, axis=0)]
     return [lib.mean(c, axis=0), lib.std(c, axis=0)]
 
 
 def numpy_all(w, a, b, stack, out):
     """Everything loaded into memory, then numpy's own functions."""
-    lib = SimpleNamespace(concat=np.concatenate, mean=np.mean, std=np.std, sum=np.sum)
+    lib = SimpleNamespace(concat=np.concatenate, mean=np.mean, std=np.std, sum=np.sum, median=np.median)
     results = expression(w, a[...], b[...], lib)
     if w.kind != "product":
         return results
@@ -142,7 +148,9 @@ def dask_method(chunks):
         def src(d):  # the contiguous variant has no file chunks: one leading step
             return da.from_array(d, chunks=(d.chunks or (1,) + d.shape[1:]) if chunks == "file"
                                  else chunks)
-        lib = SimpleNamespace(concat=da.concatenate, mean=da.mean, std=da.std, sum=da.sum)
+        # da.median needs the reduced axis in one chunk: rechunked, the usual way.
+        lib = SimpleNamespace(concat=da.concatenate, mean=da.mean, std=da.std, sum=da.sum,
+                              median=lambda c, axis: da.median(c.rechunk({axis: -1}), axis=axis))
         results = expression(w, src(a), src(b), lib)
         if w.kind != "product":
             return list(dask.compute(*results))  # one graph: W2 reads the data once

@@ -50,7 +50,7 @@ class Workload:
     name: str
     title: str
     variant: str
-    kind: str  # mean | meanstd | sum1 | region | product (saved)
+    kind: str  # mean | meanstd | sum1 | region | product (saved) | median
     outputs: tuple  # (virtual dataset name, expression) for each result
     dtype: str  # type of every result, numpy's (and h5lazy's) for the expression
 
@@ -79,6 +79,10 @@ def _workloads():
                  (("w4", f"{a} * {b} + 1"),), "float32"),
         Workload("W5", "sum(C, axis=1)", "f32", "sum1",
                  (("w5", f"sum({c}, axis=1)"),), "float32"),
+        # Issue 13: an order statistic over the whole leading axis, which
+        # dask computes only after rechunking that axis into one chunk.
+        Workload("W6", "median(C, axis=0)", "f32", "median",
+                 (("w6", f"median({c}, axis=0)"),), "float32"),
     ]
     # W1 again over the other layouts of the same numbers.
     for variant, what, dtype in (("contig", "contiguous", "float32"), ("i16", "int16", "float64")):
@@ -109,7 +113,7 @@ BY_NAME = {w.name: w for w in WORKLOADS}
 def result_shapes(w, shape):
     """The shape of each of w's results for sources of the given shape."""
     t, y, x = shape
-    if w.kind in ("mean", "meanstd"):
+    if w.kind in ("mean", "meanstd", "median"):
         return [(y, x)] * len(w.outputs)
     if w.kind == "sum1":
         return [(2 * t, x)]

@@ -309,6 +309,13 @@ const lz_source *lz_graph_source(const lz_graph *graph, size_t i);
  * broadcasts); results kept between evaluations are not counted. Fails
  * for a bad box or want of memory; `elements` is written on success only. */
 lz_status lz_graph_estimate_reads(const lz_graph *graph, int root, const lz_box *box, int64_t *elements);
+/* How many times a read of root `root` reads its sources' values: 1 when
+ * its order statistics (median, quantile, ...) hold the values of an
+ * output in the budget, more when they select in passes (lz_order_pass.c;
+ * the number depends on the data, and this is its bound), 0 when it has
+ * none (a plain read or reduction: one pass). Fails only for want of
+ * memory or a bad root; *passes is written on success only. */
+lz_status lz_graph_passes(const lz_graph *graph, int root, int *passes);
 /* The graph of root `root` for people: an indented tree (style 0) or
  * Graphviz DOT (style 1), one node per line with its type and shape;
  * sources are named by labels[i] for lz_graph_source(i). Written into buf

@@ -669,6 +669,12 @@ static const struct {
 #define LZ_REDUCTION_ALIAS(alias, id) {alias, lz_bind_reduce},
 #include "lz_reduce.def"
 #undef LZ_REDUCTION
+    {"median", lz_bind_order},
+    {"nanmedian", lz_bind_order},
+    {"quantile", lz_bind_order},
+    {"nanquantile", lz_bind_order},
+    {"percentile", lz_bind_order},
+    {"nanpercentile", lz_bind_order},
 };
 
 /* ---- suggestions ------------------------------------------------------------------- */

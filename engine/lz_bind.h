@@ -62,6 +62,9 @@ lz_status lz_bind_expand_dims(binder *b, const lz_ast *call, lz_node **out);
 lz_status lz_bind_broadcast_to(binder *b, const lz_ast *call, lz_node **out);
 /* Reductions (lz_bind_reduce.c): every name of lz_reduce.def. */
 lz_status lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out);
+/* Order statistics (lz_bind_order.c): median, quantile, percentile and
+ * their nan* forms. */
+lz_status lz_bind_order(binder *b, const lz_ast *call, lz_node **out);
 /* Indexing: x[...]. */
 lz_status lz_bind_index(binder *b, const lz_ast *a, lz_node **out);
 /* Picking, weighted means and windows (lz_bind_pick.c); x[...] with an

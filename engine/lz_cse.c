@@ -60,6 +60,19 @@ same_params(const lz_node *a, const lz_node *b)
     }
     case LZ_NODE_CONCAT:
         return a->concat_axis == b->concat_axis;
+    case LZ_NODE_ORDER: {
+        const lz_order *x = a->order, *y = b->order;
+        if (strcmp(x->name, y->name) || x->method != y->method || x->keepdims != y->keepdims ||
+            x->qaxis != y->qaxis || x->nq != y->nq || x->take != y->take)
+            return false;
+        for (int i = 0; i < x->nq; i++)
+            if (x->q[i] != y->q[i])
+                return false;
+        for (int k = 0; k < a->in[0]->rank; k++)
+            if (x->axis[k] != y->axis[k])
+                return false;
+        return true;
+    }
     case LZ_NODE_REDUCE: {
         const lz_reduction *x = a->reduce, *y = b->reduce;
         if (x->op != y->op || x->skipna != y->skipna || x->keepdims != y->keepdims || x->ddof != y->ddof)

@@ -45,6 +45,34 @@ put_shape(text *t, const lz_node *n)
     put(t, "%s)", n->rank == 1 ? "," : "");
 }
 
+/* An order statistic: "median axis=(0,)", "percentile q=[5, 95] axis=(0,)
+ * method=nearest keepdims". */
+static void
+put_order(text *t, const lz_node *n)
+{
+    static const char *const methods[] = {"linear", "lower", "higher", "nearest", "midpoint", ""};
+    const lz_order *o = n->order;
+    bool percent = strstr(o->name, "percentile") != NULL;
+    put(t, "%s", o->name);
+    if (o->method != LZ_OM_MEDIAN) {
+        put(t, " q=%s", o->qaxis ? "[" : "");
+        for (int i = 0; i < o->nq; i++)
+            put(t, percent ? "%s%.15g" : "%s%.17g", i ? ", " : "", /* q / 100 * 100 is off in the 17th digit */
+                percent ? o->q[i] * 100 : o->q[i]);
+        put(t, "%s", o->qaxis ? "]" : "");
+    }
+    put(t, " axis=(");
+    int m = 0;
+    for (int a = 0; a < n->in[0]->rank; a++)
+        if (o->axis[a])
+            put(t, "%s%d", m++ ? ", " : "", a);
+    put(t, "%s)", m == 1 ? "," : "");
+    if (o->method != LZ_OM_MEDIAN && o->method != LZ_OM_LINEAR)
+        put(t, " method=%s", methods[o->method]);
+    if (o->keepdims)
+        put(t, " keepdims");
+}
+
 /* What a node does, in one line without its type. */
 static void
 put_label(text *t, const lz_graph *g, const lz_node *n, const char *const *labels)
@@ -140,6 +168,9 @@ put_label(text *t, const lz_graph *g, const lz_node *n, const char *const *label
     }
     case LZ_NODE_GUARD:
         put(t, "check: %s", n->guard);
+        return;
+    case LZ_NODE_ORDER:
+        put_order(t, n);
         return;
     }
     (void)g;

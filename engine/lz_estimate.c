@@ -93,6 +93,12 @@ estimate(const lz_graph *g, const lz_node *n, const lz_box *box, int64_t *elemen
         estimate(g, n->in[0], box, elements);
         return;
     }
+    case LZ_NODE_ORDER: { /* one pass; lz_graph_passes says how many a read makes */
+        lz_box ib;
+        lz_order_input_box(n, box, &ib);
+        estimate(g, n->in[0], &ib, elements);
+        return;
+    }
     }
 }
 

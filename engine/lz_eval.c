@@ -11,7 +11,8 @@
  *     order the input is evaluated straight into the output;
  *   - CONCAT: the box is split across the inputs it intersects (the others
  *     are not touched), each evaluated into its slab of the output;
- *   - REDUCE: lz_reduce.c streams the reduced axes through accumulators.
+ *   - REDUCE: lz_reduce.c streams the reduced axes through accumulators;
+ *   - ORDER: lz_order.c selects among the reduced values.
  * The public entry points cut the requested box into the pieces lz_plan.c
  * chooses; reductions use what is left of the budget to size the slabs
  * they stream.
@@ -320,7 +321,7 @@ eval_reduce(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     lz_cache *cache = root ? NULL : lz_graph_cache(ev->g);
     if (lz_cache_get(cache, n, box, out))
         return LZ_OK;
-    lz_status st = lz_eval_reductions(ev, &n, 1, box, &out);
+    lz_status st = n->kind == LZ_NODE_ORDER ? lz_eval_order(ev, n, box, out) : lz_eval_reductions(ev, &n, 1, box, &out);
     if (st == LZ_OK)
         lz_cache_put(cache, n, box, out);
     return st;
@@ -351,6 +352,7 @@ lz_eval_node(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     case LZ_NODE_CONCAT:
         return eval_concat(ev, n, box, out);
     case LZ_NODE_REDUCE:
+    case LZ_NODE_ORDER: /* kept in the cache alike */
         return eval_reduce(ev, n, box, out);
     case LZ_NODE_TAKE:
         return lz_eval_take(ev, n, box, out);

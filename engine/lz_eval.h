@@ -101,6 +101,11 @@ lz_status lz_eval_reductions(lz_evaluator *ev, const lz_node *const *nodes, int 
 /* The box of a reduction's input that `box` of its output needs: kept
  * axes from the box, reduced axes whole. */
 void lz_reduce_input_box(const lz_node *n, const lz_box *box, lz_box *ibox);
+/* Order statistics (lz_order.c): `box` of ORDER node n into out, and the
+ * box of its input that `box` needs (kept axes from the box, reduced axes
+ * whole; the q axis maps to none). */
+lz_status lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out);
+void lz_order_input_box(const lz_node *n, const lz_box *box, lz_box *ibox);
 /* Accumulator bytes per output element of a reduction. */
 size_t lz_reduce_state_bytes(const lz_node *n);
 /* Whether two reductions can share one scan. */

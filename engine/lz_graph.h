@@ -30,6 +30,7 @@ typedef enum lz_node_kind {
     LZ_NODE_SCAN,   /* a cumulative sum or product of in[0] along one axis (lz_scan.c) */
     LZ_NODE_WINDOW, /* sliding windows of in[0], window axes at the end (lz_window.c) */
     LZ_NODE_GUARD,  /* in[0], failing a read where in[1] is true (lz_take.c) */
+    LZ_NODE_ORDER,  /* an order statistic of in[0] over some of its axes (lz_order.c) */
 } lz_node_kind;
 
 /* An index map. Output axis k reads input axis in_axis[k] at index
@@ -87,6 +88,29 @@ typedef struct lz_window {
     int nwin;                     /* number of window axes */
     int in_axis[LZ_MAX_RANK];     /* per window axis: the input axis it walks */
 } lz_window;
+/* Order statistics (lz_bind_order.c, lz_order.c): numpy's quantile
+ * methods, and median's own rule (the mean of the middle two). */
+typedef enum lz_order_method {
+    LZ_OM_LINEAR,   /* interpolate between neighbours (numpy's default) */
+    LZ_OM_LOWER,    /* the lower neighbour */
+    LZ_OM_HIGHER,   /* the higher neighbour */
+    LZ_OM_NEAREST,  /* the nearer neighbour, ties to the even index */
+    LZ_OM_MIDPOINT, /* halfway between the neighbours */
+    LZ_OM_MEDIAN,   /* median: the middle element, or the mean of the middle two */
+} lz_order_method;
+
+typedef struct lz_order {
+    const char *name;         /* numpy's function name as called ("nanpercentile") */
+    lz_order_method method;   /* how a quantile between elements is found */
+    bool skipna;              /* the nan* form: NaN elements are left out */
+    bool axis[LZ_MAX_RANK];   /* per input axis: reduced */
+    bool keepdims;            /* reduced axes stay, with extent 1 */
+    bool qaxis;               /* q was a list: the result's axis 0 runs over it */
+    int nq;                   /* quantiles (1 for a scalar q and for median) */
+    const double *q;          /* the quantiles as fractions in [0, 1] (arena) */
+    bool take;                /* the result is one of the elements, of the input's type
+                                 (else it is computed in the node's float dtype) */
+} lz_order;
 
 typedef struct lz_node lz_node;
 struct lz_node {
@@ -106,6 +130,7 @@ struct lz_node {
     lz_scan *scan;              /* SCAN only */
     lz_window *window;          /* WINDOW only */
     const char *guard;          /* GUARD only: the error of a read where in[1] holds */
+    lz_order *order;            /* ORDER only */
     int nin;                    /* number of inputs */
     lz_node **in;               /* inputs */
     int line;                   /* where in the text the node comes from */

@@ -14,6 +14,8 @@
  */
 #include "lz_graph.h"
 
+#include <string.h>
+
 typedef struct found {
     lz_axis_origin *out;     /* the caller's array */
     size_t max;              /* its room */
@@ -74,6 +76,19 @@ follow(found *f, const lz_node *n, int axis, int64_t s, int64_t t)
             f->joined_step = t;
         }
         return;
+    case LZ_NODE_ORDER: { /* as REDUCE, after the q axis (from nowhere) */
+        const lz_order *o = n->order;
+        for (int a = 0, k = o->qaxis; a < n->in[0]->rank; a++) {
+            if (o->axis[a] && !o->keepdims)
+                continue;
+            if (k++ == axis) {
+                if (!o->axis[a])
+                    follow(f, n->in[0], a, s, t);
+                return;
+            }
+        }
+        return;
+    }
     case LZ_NODE_REDUCE: {
         const lz_reduction *r = n->reduce;
         int k = 0;
@@ -140,7 +155,30 @@ lz_graph_axis_parts(const lz_graph *graph, int root, int axis, int64_t *start, i
 
 /* ---- reductions ------------------------------------------------------------------- */
 
-/* The reductions that make up n: REDUCE nodes reached through elementwise
+/* numpy's name of a REDUCE or ORDER node's operation without "nan": an
+ * order statistic is a median, a quantile or a percentile (CF names only
+ * the median among them: cell_methods "median"). */
+static const char *
+reduction_name(const lz_node *n)
+{
+    static const char *const names[] = {
+#define LZ_REDUCTION(id, name, nan_name) [LZ_RED_##id] = name,
+#include "lz_reduce.def"
+#undef LZ_REDUCTION
+    };
+    if (n->kind == LZ_NODE_REDUCE)
+        return names[n->reduce->op];
+    const char *name = n->order->name;
+    return n->order->skipna ? name + 3 : name;
+}
+
+static bool
+reduced_axis(const lz_node *n, int k)
+{
+    return n->kind == LZ_NODE_REDUCE ? n->reduce->axis[k] : n->order->axis[k];
+}
+
+/* The reductions that make up n: REDUCE and ORDER nodes reached through elementwise
  * operations (not where's condition) and views; *other is set when
  * something else (a source, a concatenation) contributes values. */
 static void
@@ -149,15 +187,15 @@ collect(const lz_node *n, const lz_node **first, bool *alike, bool *other)
     switch (n->kind) {
     case LZ_NODE_CONST:
         return;
-    case LZ_NODE_REDUCE: {
+    case LZ_NODE_REDUCE:
+    case LZ_NODE_ORDER: {
         if (!*first) {
             *first = n;
             return;
         }
-        const lz_reduction *a = (*first)->reduce, *b = n->reduce;
-        bool same = a->op == b->op && (*first)->in[0]->rank == n->in[0]->rank;
+        bool same = !strcmp(reduction_name(*first), reduction_name(n)) && (*first)->in[0]->rank == n->in[0]->rank;
         for (int k = 0; same && k < n->in[0]->rank; k++)
-            same = a->axis[k] == b->axis[k];
+            same = reduced_axis(*first, k) == reduced_axis(n, k);
         *alike = *alike && same;
         return;
     }
@@ -189,18 +227,13 @@ root_reduction(const lz_graph *graph, int root)
 bool
 lz_graph_root_reduction(const lz_graph *graph, int root, const char **op, int *in_rank, bool *reduced)
 {
-    static const char *const names[] = {
-#define LZ_REDUCTION(id, name, nan_name) [LZ_RED_##id] = name,
-#include "lz_reduce.def"
-#undef LZ_REDUCTION
-    };
     const lz_node *r = root_reduction(graph, root);
     if (!r)
         return false;
-    *op = names[r->reduce->op];
+    *op = reduction_name(r);
     *in_rank = r->in[0]->rank;
     for (int k = 0; k < r->in[0]->rank; k++)
-        reduced[k] = r->reduce->axis[k];
+        reduced[k] = reduced_axis(r, k);
     return true;
 }
 

@@ -9,6 +9,7 @@
  * of temporaries instead, which stay in cache from piece to piece.
  */
 #include "lz_eval.h"
+#include "lz_order.h"
 
 #include "lz_vm.h"
 
@@ -65,6 +66,15 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
         c = 1 + lz_node_cost(ev, n->in[1]) > lz_node_cost(ev, n->in[0]) ? 1 + lz_node_cost(ev, n->in[1])
                                                                          : lz_node_cost(ev, n->in[0]);
         break;
+    case LZ_NODE_ORDER: {
+        /* Every reduced value of an output at once when they fit (then the
+         * pieces hold whole outputs); else the passes' slabs, which take
+         * what is left of the budget whatever the piece. */
+        double per = (double)lz_order_reduced_count(n) * (double)lz_order_element_bytes(ev, n);
+        c = lz_order_bytes_per_output(ev, n) > (double)ev->ctx->config.memory_bytes ? sizeof(uint64_t)
+                                                                                    : (size_t)per + sizeof(uint64_t);
+        break;
+    }
     }
     *memo = c;
     return c;
@@ -154,6 +164,17 @@ lz_node_grid(lz_evaluator *ev, const lz_node *n, int64_t *grid)
             grid[n->window->in_axis[j]] = 0;
         return;
     }
+    case LZ_NODE_ORDER: { /* as REDUCE, after the q axis (no grid) */
+        int64_t in[LZ_MAX_RANK];
+        lz_node_grid(ev, n->in[0], in);
+        for (int a = 0, k = n->order->qaxis; a < n->in[0]->rank; a++) {
+            if (!n->order->axis[a])
+                grid[k++] = in[a];
+            else if (n->order->keepdims)
+                grid[k++] = 0;
+        }
+        return;
+    }
     }
 }
 
@@ -170,6 +191,7 @@ reduces_or_broadcasts(const lz_graph *g, const lz_node *n)
     switch (n->kind) {
     case LZ_NODE_REDUCE:
     case LZ_NODE_SCAN: /* its pieces are scanned from a carry: few, large ones */
+    case LZ_NODE_ORDER:
         return true;
     case LZ_NODE_CAST:
     case LZ_NODE_UFUNC:

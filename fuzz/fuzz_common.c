@@ -90,8 +90,9 @@ walk_work(work_walk *w, const lz_node *n, int64_t times, int64_t rtimes)
     times = w->times[n->id];
     rtimes = w->rtimes[n->id];
     /* A reduction's own evaluation happens rtimes over, the others' times over. */
-    w->cost[n->id] = fuzz_sat_mul(node_elements(n), n->kind == LZ_NODE_REDUCE ? rtimes : times);
-    if (n->kind == LZ_NODE_REDUCE) {
+    bool reduces = n->kind == LZ_NODE_REDUCE || n->kind == LZ_NODE_ORDER; /* order statistics read alike */
+    w->cost[n->id] = fuzz_sat_mul(node_elements(n), reduces ? rtimes : times);
+    if (reduces) {
         w->has_reduce = true;
         walk_work(w, n->in[0], rtimes, fuzz_sat_mul(rtimes, node_elements(n->in[0])));
         return;

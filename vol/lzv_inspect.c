@@ -327,6 +327,15 @@ do_describe(h5lazy_inspect_args_t *a)
             put(&o, ")\n");
         }
         free(elements);
+        /* Order statistics whose values do not fit the budget read the
+         * sources several times (engine/lz_order_pass.c). */
+        int passes;
+        if (lz_graph_passes(g, 0, &passes) == LZ_OK && passes > 0)
+            put(&o, "  passes over the operands in a read: %s%d (order statistics %s)\n", passes > 1 ? "up to " : "",
+                passes, passes > 1 ? "select in passes: an output's values exceed the memory budget"
+                                   : "select in memory");
+        else
+            lz_ctx_clear_error(s->b->ctx);
     }
     free(graph_text);
     free(labels);

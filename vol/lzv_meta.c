@@ -109,7 +109,8 @@ cf_method(const char *op)
 {
     static const char *const names[][2] = {{"mean", "mean"},         {"sum", "sum"},
                                            {"max", "maximum"},       {"min", "minimum"},
-                                           {"std", "standard_deviation"}, {"var", "variance"}};
+                                           {"std", "standard_deviation"}, {"var", "variance"},
+                                           {"median", "median"}};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (!strcmp(op, names[i][0]))
             return names[i][1];

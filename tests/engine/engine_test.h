@@ -60,5 +60,6 @@ void register_reduce_typed_suite(void);
 void register_describe_suite(void);
 void register_decode_suite(void);
 void register_scan_suite(void);
+void register_order_suite(void);
 
 #endif

@@ -129,6 +129,25 @@ test_every_allocation_fails_cleanly_while_decoding(void)
     }
 }
 
+/* Order statistics in memory (an anomaly against a median) and in passes
+ * (a whole-array percentile over a 4 KiB budget). */
+static void
+test_every_allocation_fails_cleanly_in_order_statistics(void)
+{
+    static double x[40 * 30];
+    for (int i = 0; i < 40 * 30; i++)
+        x[i] = (i * 37 % 101) * 0.5 - 20;
+    lz_source s;
+    lz_source_init_memory(&s, LZ_FLOAT64, 2, (int64_t[]){40, 30}, x);
+    const lz_source *ps[1] = {&s};
+    static double out[40 * 30], q[2];
+    CU_ASSERT(fail_each_allocation("x - nanmedian(x, axis=0) + quantile(x, 0.3)", ps, 2, (int64_t[]){40, 30}, out,
+                                   0) > 10);
+    CU_ASSERT(fail_each_allocation("nanpercentile(x, [25, 75], method=\"midpoint\")", ps, 1, (int64_t[]){2}, q,
+                                   4096) > 5);
+    CU_ASSERT(q[0] < q[1]);
+}
+
 void
 register_failure_suite(void)
 {
@@ -136,4 +155,6 @@ register_failure_suite(void)
     CU_add_test(s, "decoding, raw() and mdtol", test_every_allocation_fails_cleanly_while_decoding);
     CU_add_test(s, "every allocation failed in turn", test_every_allocation_fails_cleanly);
     CU_add_test(s, "the same over views, concat and a reduction", test_every_allocation_fails_cleanly_in_a_rich_graph);
+    CU_add_test(s, "the same in order statistics, in memory and in passes",
+                test_every_allocation_fails_cleanly_in_order_statistics);
 }

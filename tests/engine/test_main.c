@@ -164,6 +164,7 @@ static const cunit_suite suites[] = {
     CUNIT_SUITE("decode", register_decode_suite),
     CUNIT_SUITE("failure", register_failure_suite),
     CUNIT_SUITE("scan", register_scan_suite),
+    CUNIT_SUITE("order", register_order_suite),
 };
 
 int

@@ -157,6 +157,19 @@ def test_reduced_axes_drop_and_cell_methods_name_them(src):
         assert ds["n"].dtype == np.int64
 
 
+def test_median_names_its_cell_method_and_percentile_none(src):
+    """Issue 13: a median over time is CF's `time: median`; CF has no
+    method for a percentile, which gets no cell_methods."""
+    out = src / "out.nc"
+    assert_ok(define(out, "med", 'nanmedian(ds("src.nc", "/tas"), axis=0)'))
+    assert_ok(define(out, "p90", 'percentile(ds("src.nc", "/tas"), 90, axis=(1, 2))'))
+    with open_quietly(out) as ds:
+        assert ds["med"].dims == ("lat", "lon")
+        assert ds["med"].attrs["cell_methods"] == "time: median"
+        assert ds["p90"].dims == ("time",)
+        assert "cell_methods" not in ds["p90"].attrs
+
+
 def test_new_axes_have_no_dimension_unless_named(src):
     """stack's new axis gets no scale (h5netcdf then refuses the variable,
     which mixes axes with and without scales); --dim names one: a dimension

@@ -198,6 +198,23 @@ ERRORS = [
     ("diff(b, n=-1)", "diff() order n must be non-negative, not -1", 1, 11, ValueError),
     ("diff(s)", "diff() requires input that is at least one dimensional", 1, 1, ValueError),
     ("cumsum(a, axis=2)", "axis 2 is out of bounds for array of dimension 2", 1, 16, ValueError),
+    # order statistics
+    ("quantile(a, 1.5)", "Quantiles must be in the range [0, 1]", 1, 13, ValueError),
+    ("nanquantile(a, -0.25, axis=0)", "Quantiles must be in the range [0, 1]", 1, 16, ValueError),
+    ("percentile(a, [50, 101])", "Percentiles must be in the range [0, 100]", 1, 20, ValueError),
+    ('quantile(a, 0.5, method="linaer")',
+     "'linaer' is not a valid method: use one of 'linear', 'lower', 'higher', 'nearest', 'midpoint'", 1, 25,
+     ValueError),
+    ('percentile(a, 50, method="hazen")',
+     "method 'hazen' is not supported: use one of 'linear', 'lower', 'higher', 'nearest', 'midpoint'", 1, 26,
+     None),
+    ("median(a, axis=2)", "axis 2 is out of bounds for array of dimension 2", 1, 16, ValueError),
+    ("nanmedian(a, axis=(0, 0))", "repeated axis", 1, 19, ValueError),
+    ("quantile(m, 0.5)", "quantile() cannot interpolate booleans (numpy cannot subtract them): use method "
+     "'lower', 'higher' or 'nearest'", 1, 1, TypeError),
+    ("quantile(e, 0.5, axis=0)",
+     "quantile() of an empty array: index -1 is out of bounds for axis 0 with size 0", 1, 1, IndexError),
+    ("quantile(a, a)", "quantile() needs q as a number or a list of numbers", 1, 13, ValueError),
     # limits
     # (parentheses and calls: test_bug_parentheses_count_twice_towards_the_nesting_limit)
     ("-" * 201 + "a", "expression nests deeper than 200 levels", 1, 201, None),
@@ -211,6 +228,8 @@ def numpy_error(expr):
     names.update(ARRAYS)
     names.update({"take": np.take, "diff": np.diff, "cumsum": np.cumsum, "average": np.average,
                   "sliding_window_view": sliding_window_view})
+    names.update({f: getattr(np, f) for f in ("median", "nanmedian", "quantile", "nanquantile", "percentile",
+                                              "nanpercentile")})
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
