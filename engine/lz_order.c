@@ -712,10 +712,7 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
         for (int64_t i = 0; i < qn * nout; i++)
             lz_order_nan(n, (char *)out + i * (int64_t)lz_dtype_size(n->dtype));
     } else if (fit < 1) {
-        lz_order_scratch s;
-        if ((st = lz_order_scratch_new(ctx, qn, &s)) == LZ_OK)
-            st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out, &s);
-        lz_order_scratch_free(ctx, &s);
+        st = lz_order_passes_eval(ev, n, &kbox, q0, qn, qstep, out);
     } else {
         int nparts = order_parts(ctx);
         lz_order_scratch parts[nparts];
@@ -740,25 +737,9 @@ lz_eval_order(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
     return st;
 }
 
-lz_status
-lz_order_scratch_new(lz_ctx *ctx, int64_t qn, lz_order_scratch *s)
-{
-    memset(s, 0, sizeof *s);
-    if (!(s->picks = lz_alloc(ctx, (size_t)qn * sizeof *s->picks)) ||
-        !(s->ranks = lz_alloc(ctx, (size_t)qn * 2 * sizeof *s->ranks)) ||
-        !(s->rkeys = lz_alloc(ctx, (size_t)qn * 2 * sizeof *s->rkeys))) {
-        lz_order_scratch_free(ctx, s);
-        return LZ_ENOMEM;
-    }
-    return LZ_OK;
-}
-
 void
 lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s)
 {
-    lz_free(ctx, s->picks);
-    lz_free(ctx, s->ranks);
-    lz_free(ctx, s->rkeys);
     lz_free(ctx, s->row);
     lz_free(ctx, s->base);
     lz_free(ctx, s->cand);

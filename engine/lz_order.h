@@ -13,20 +13,14 @@ typedef struct lz_order_pick {
     double t;     /* numpy's gamma: the weight of j in the interpolation */
 } lz_order_pick;
 
-/* Work arrays of an evaluation: in passes the first three, in memory the
- * others (one set per part of the outputs). */
+/* Work arrays of one part of an evaluation in memory. */
 typedef struct lz_order_scratch {
-    lz_order_pick *picks; /* per quantile of the box */
-    int64_t *ranks;       /* 2 per quantile: the ranks wanted */
-    uint64_t *rkeys;      /* their keys */
-    uint64_t *row;        /* in memory: a block of outputs' keys, R each */
-    int64_t *base;        /* in memory: where each output of a block starts in a slab */
-    uint64_t *cand;       /* in memory: the keys radix selection keeps (R) */
+    uint64_t *row;  /* a block of outputs' keys, R each */
+    int64_t *base;  /* where each output of a block starts in a slab */
+    uint64_t *cand; /* the keys radix selection keeps (R) */
 } lz_order_scratch;
 
-/* The arrays of the passes for qn quantiles (the others NULL); free with
- * lz_order_scratch_free, which frees whatever is not NULL. */
-lz_status lz_order_scratch_new(lz_ctx *ctx, int64_t qn, lz_order_scratch *s);
+/* Free whatever of s is not NULL. */
 void lz_order_scratch_free(lz_ctx *ctx, lz_order_scratch *s);
 
 /* Keys whose unsigned order is the values' (NaN largest), n of them from
@@ -64,9 +58,11 @@ int64_t lz_order_fit(lz_evaluator *ev, const lz_node *n);
 /* The path in passes (lz_order_pass.c): every output of `kept` (the q
  * range q0, qn, qstep) into out, as lz_eval_order lays it out. */
 lz_status lz_order_passes_eval(lz_evaluator *ev, const lz_node *n, const lz_box *kept, int64_t q0, int64_t qn,
-                               int64_t qstep, void *out, lz_order_scratch *s);
-/* The most reads of an output's values the path in passes makes for node
- * n within the budget (the passes depend on the data; this is the bound). */
+                               int64_t qstep, void *out);
+/* The most reads of the values the path in passes makes for node n
+ * within the budget, for qn quantiles (the passes depend on the data;
+ * this is the bound): outputs are taken in blocks, and each block's
+ * passes read that block's values only. */
 int lz_order_passes_bound(lz_evaluator *ev, const lz_node *n, int64_t qn);
 
 #endif

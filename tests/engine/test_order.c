@@ -366,6 +366,55 @@ test_passes_read_a_few_times(void)
     free(big);
 }
 
+/* Outputs over an axis too long for the budget (a median over time of
+ * columns that do not fit) are found in blocks: the passes read every
+ * value a few times in all, not a few times per output, and give what
+ * memory gives, down to the budget where one output is a block. */
+static void
+test_passes_take_outputs_in_blocks(void)
+{
+    enum { T = 20000, M = 24 };
+    double *big = malloc((size_t)T * M * sizeof *big);
+    srand(5);
+    for (int i = 0; i < T * M; i++)
+        big[i] = (double)(rand() % 5000) * 0.25 - 300.0; /* many ties */
+    big[7 * M + 3] = NAN;
+    static const char *const exprs[] = {"median(x, axis=0)", "nanquantile(x, [0.1, 0.9], axis=0, keepdims=true)",
+                                        "percentile(x[::2, 1::3], 50, axis=0, method=\"nearest\")"};
+    for (size_t e = 0; e < sizeof exprs / sizeof *exprs; e++) {
+        for (int budget = 0; budget < 2; budget++) {
+            double small[2 * M], large[2 * M];
+            int64_t shape[2] = {T, M};
+            counting c;
+            counting_init(&c, 2, shape, big);
+            bound b;
+            size_t bytes = budget == 0 ? (size_t)256 << 10 : (size_t)24 << 10;
+            CU_ASSERT_EQUAL_FATAL(bind_text(&b, exprs[e], &c, 1, bytes), LZ_OK);
+            int passes = 0;
+            CU_ASSERT_EQUAL(lz_graph_passes(b.graph, 0, &passes), LZ_OK);
+            CU_ASSERT(passes > 1);
+            CU_ASSERT_EQUAL(eval_all(&b, small), LZ_OK);
+            /* Every value read no more often than the bound: the outputs
+             * share their passes (one output at a time read M times that). */
+            CU_ASSERT(c.elements <= (int64_t)passes * T * M);
+            if (budget == 0)
+                CU_ASSERT(c.elements <= 8 * (int64_t)T * M);
+            CU_ASSERT(lz_ctx_peak_bytes(b.ctx) <= bytes);
+            int64_t n = lz_graph_shape(b.graph)[0] * (lz_graph_rank(b.graph) > 1 ? lz_graph_shape(b.graph)[1] : 1);
+            if (lz_graph_rank(b.graph) > 2)
+                n *= lz_graph_shape(b.graph)[2];
+            unbind(&b);
+            counting_init(&c, 2, shape, big);
+            CU_ASSERT_EQUAL_FATAL(bind_text(&b, exprs[e], &c, 1, 0), LZ_OK);
+            CU_ASSERT_EQUAL(eval_all(&b, large), LZ_OK);
+            unbind(&b);
+            for (int64_t k = 0; k < n; k++)
+                CU_ASSERT(same(small[k], large[k]));
+        }
+    }
+    free(big);
+}
+
 /* An anomaly against a median, inside a concatenation, over a slice: the
  * median is computed once per read (kept in the cache), and a plain
  * expression has no passes to report. */
@@ -514,6 +563,7 @@ register_order_suite(void)
     CU_add_test(s, "infinities, empty axes, 0-d, signed zeros", test_edges);
     CU_add_test(s, "bad q, method, axis, booleans", test_errors);
     CU_add_test(s, "passes read the data a few times within the budget", test_passes_read_a_few_times);
+    CU_add_test(s, "passes take outputs in blocks", test_passes_take_outputs_in_blocks);
     CU_add_test(s, "anomaly against a median, inside concat", test_composition);
     CU_add_test(s, "every budget gives the same results", test_budget_independence);
     CU_add_test(s, "threads select the same values", test_threads_same_results);
