@@ -479,6 +479,27 @@ lz_bind_arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *valu
 }
 
 lz_status
+lz_bind_arg_flat_axis(binder *b, const lz_ast *a, const lz_node *x, bool *flat, int *axis)
+{
+    if (!a || a->kind == LZ_AST_NONE) { /* raveled; a 1-D x needs no raveling */
+        *flat = x->rank != 1;
+        *axis = 0;
+        return LZ_OK;
+    }
+    int64_t v;
+    int rank = x->rank > 0 ? x->rank : 1; /* numpy takes axis 0 or -1 of a 0-d x, raveled */
+    lz_status st = lz_bind_arg_int(b, a, "axis", &v);
+    if (st)
+        return st;
+    if (v < -rank || v >= rank)
+        return lz_bind_fail(b, a, LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d", (long long)v,
+                            rank);
+    *flat = x->rank == 0;
+    *axis = (int)(v < 0 ? v + rank : v);
+    return LZ_OK;
+}
+
+lz_status
 lz_bind_arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, int *count)
 {
     for (int k = 0; k < LZ_MAX_RANK; k++)
@@ -852,5 +873,17 @@ lz_bind_expression(lz_graph *g, const lz_expr *expr, const lz_source *const *sou
         st = lz_bind_cast(&b, root, lz_dtype_of_kind(weak_kind(*root)));
     if (st == LZ_OK && !isnan(fill))
         st = fill_missing(&b, fill, root);
+    return st;
+}
+
+lz_status
+lz_bind_array(binder *b, const lz_ast *a, lz_node **out)
+{
+    lz_node *x;
+    lz_status st = lz_bind_node(b, a, &x);
+    if (st == LZ_OK && x->kind == LZ_NODE_CONST && x->weak)
+        st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind));
+    if (st == LZ_OK)
+        *out = x;
     return st;
 }

@@ -26,6 +26,10 @@ typedef struct call_args {
 lz_status lz_bind_fail(binder *b, const lz_ast *at, lz_status code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 lz_status lz_bind_node(binder *b, const lz_ast *a, lz_node **out);
+/* An argument that stands for an array (a function's x, weights): a
+ * literal gets its default type there, as numpy's asarray gives it
+ * (take(5, [0]) is of int64, not weak). */
+lz_status lz_bind_array(binder *b, const lz_ast *a, lz_node **out);
 
 /* Gather a call's arguments: between min and max positional ones, and the
  * keywords named in `keywords` (NULL-terminated), each also accepted in the
@@ -39,6 +43,11 @@ lz_status lz_bind_arg_bool(binder *b, const lz_ast *a, const char *what, bool *o
 /* An axis argument (int, tuple of ints, or None for every axis when
  * none_means_all) normalised against `rank` into a mask. */
 lz_status lz_bind_arg_axes(binder *b, const lz_ast *a, int rank, bool none_means_all, bool *mask, int *count);
+/* The axis= of a function that flattens x for axis=None (take, cumsum):
+ * *flat when x is taken raveled (None over x of rank other than 1, or
+ * axis 0 or -1 of a 0-d x, as numpy), else *axis normalised (0 when
+ * flat). `a` may be NULL (the default, None). */
+lz_status lz_bind_arg_flat_axis(binder *b, const lz_ast *a, const lz_node *x, bool *flat, int *axis);
 /* A tuple or list of integers (a shape, a permutation). */
 lz_status lz_bind_arg_int_list(binder *b, const lz_ast *a, const char *what, int64_t *values, int *n);
 

@@ -86,34 +86,20 @@ lz_bind_take(binder *b, const lz_ast *call, lz_node **out)
     call_args args;
     lz_node *x;
     lz_status st = lz_bind_collect(b, call, 2, 3, keywords, &args);
-    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
+    if (st || (st = lz_bind_array(b, args.pos[0], &x)))
         return st;
-    if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
+    bool flat;
+    int axis;
+    if ((st = lz_bind_arg_flat_axis(b, args.kw[0], x, &flat, &axis)))
         return st;
-    bool flat = true;
-    int64_t axis = 0;
-    const lz_ast *ax = args.kw[0];
-    if (ax && ax->kind != LZ_AST_NONE) {
-        /* numpy takes axis 0 or -1 of a 0-d x as of x raveled */
-        int rank = x->rank > 0 ? x->rank : 1;
-        if ((st = lz_bind_arg_int(b, ax, "axis", &axis)))
-            return st;
-        if (axis < -rank || axis >= rank)
-            return lz_bind_fail(b, ax, LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                                (long long)axis, rank);
-        axis = axis < 0 ? axis + rank : axis;
-        flat = x->rank == 0;
-    } else if (x->rank == 1) { /* flattening a 1-D array changes nothing */
-        flat = false;
-    }
     const lz_ast *ia = args.pos[1];
     bool scalar = ia->kind != LZ_AST_LIST && ia->kind != LZ_AST_TUPLE;
     lz_ast one = {.kind = LZ_AST_LIST, .line = ia->line, .column = ia->column, .items = (lz_ast **)&ia, .nitems = 1};
     int64_t *idx, n;
     int64_t extent = flat ? size_of(x) : x->shape[axis];
-    if ((st = index_list(b, scalar ? &one : ia, extent, flat ? 0 : (int)axis, &idx, &n)))
+    if ((st = index_list(b, scalar ? &one : ia, extent, flat ? 0 : axis, &idx, &n)))
         return st;
-    lz_node *t = take_node(b, call, x, (int)axis, flat, idx, n);
+    lz_node *t = take_node(b, call, x, axis, flat, idx, n);
     if (!t)
         return LZ_ENOMEM;
     if (scalar) { /* the picked axis, of one, dropped */
@@ -281,9 +267,7 @@ lz_bind_average(binder *b, const lz_ast *call, lz_node **out)
     call_args args;
     lz_node *a, *w = NULL;
     lz_status st = lz_bind_collect(b, call, 1, 3, keywords, &args);
-    if (st || (st = lz_bind_node(b, args.pos[0], &a)))
-        return st;
-    if (a->kind == LZ_NODE_CONST && a->weak && (st = lz_bind_cast(b, &a, lz_dtype_of_kind(a->value.kind))))
+    if (st || (st = lz_bind_array(b, args.pos[0], &a)))
         return st;
     const lz_ast *ax = args.kw[0];
     bool given = ax && ax->kind != LZ_AST_NONE, keepdims = false, axes[LZ_MAX_RANK];
@@ -302,9 +286,7 @@ lz_bind_average(binder *b, const lz_ast *call, lz_node **out)
         return *out ? LZ_OK : LZ_ENOMEM;
     }
     const lz_ast *wa = args.kw[1];
-    if ((st = lz_bind_node(b, wa, &w)))
-        return st;
-    if (w->kind == LZ_NODE_CONST && w->weak && (st = lz_bind_cast(b, &w, lz_dtype_of_kind(w->value.kind))))
+    if ((st = lz_bind_array(b, wa, &w)))
         return st;
     /* numpy: result_type(a, w), and at least float64 for integer a. */
     lz_dtype r = lz_dtype_promote(a->dtype, w->dtype);
@@ -370,9 +352,7 @@ lz_bind_sliding_window_view(binder *b, const lz_ast *call, lz_node **out)
     call_args args;
     lz_node *x;
     lz_status st = lz_bind_collect(b, call, 2, 3, keywords, &args);
-    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
-        return st;
-    if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
+    if (st || (st = lz_bind_array(b, args.pos[0], &x)))
         return st;
     int64_t wins[LZ_MAX_RANK], axes[LZ_MAX_RANK];
     int nwin, naxes;

@@ -184,9 +184,7 @@ lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
     lz_node *x;
     lz_status st;
     if ((st = lz_bind_collect(b, call, 1, spread ? 4 : 3, keywords[spread][tolerant], &args)) ||
-        (st = lz_bind_node(b, args.pos[0], &x)))
-        return st;
-    if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
+        (st = lz_bind_array(b, args.pos[0], &x)))
         return st;
     lz_reduction *r = lz_arena_alloc(&b->graph->arena, sizeof *r);
     if (!r)

@@ -51,27 +51,12 @@ lz_bind_cumulative(binder *b, const lz_ast *call, lz_node **out)
     call_args args;
     lz_node *x;
     lz_status st = lz_bind_collect(b, call, 1, 3, keywords, &args);
-    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
+    if (st || (st = lz_bind_array(b, args.pos[0], &x)))
         return st;
-    if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
+    bool flat;
+    int axis;
+    if ((st = lz_bind_arg_flat_axis(b, args.kw[0], x, &flat, &axis)))
         return st;
-    /* The axis: None flattens (numpy ravels; a 1-D x needs no flattening,
-     * and numpy also takes axis 0 or -1 of a 0-d x, raveled). */
-    bool flat = true;
-    int64_t axis = 0;
-    const lz_ast *ax = args.kw[0];
-    if (ax && ax->kind != LZ_AST_NONE) {
-        if ((st = lz_bind_arg_int(b, ax, "axis", &axis)))
-            return st;
-        int rank = x->rank > 0 ? x->rank : 1;
-        if (axis < -rank || axis >= rank)
-            return lz_bind_fail(b, ax, LZ_EVALUE, "axis %lld is out of bounds for array of dimension %d",
-                                (long long)axis, rank);
-        axis = axis < 0 ? axis + rank : axis;
-        flat = x->rank == 0;
-    } else {
-        flat = x->rank != 1;
-    }
     /* The accumulator: numpy's default, or dtype=. */
     lz_kind k = lz_dtype_kind(x->dtype);
     lz_dtype want = k == LZ_KIND_FLOAT ? x->dtype : k == LZ_KIND_UINT ? LZ_UINT64 : LZ_INT64;
@@ -104,7 +89,7 @@ lz_bind_cumulative(binder *b, const lz_ast *call, lz_node **out)
     lz_dtype acc = wk == LZ_KIND_FLOAT ? want : wk == LZ_KIND_UINT ? LZ_UINT64 : LZ_INT64;
     if ((st = lz_bind_cast(b, &x, acc)))
         return st;
-    lz_node *n = scan_node(b, call, x, (int)axis, flat, product, skipna);
+    lz_node *n = scan_node(b, call, x, axis, flat, product, skipna);
     if (!n)
         return LZ_ENOMEM;
     if ((st = lz_bind_cast(b, &n, want)))
@@ -139,7 +124,7 @@ lz_bind_diff(binder *b, const lz_ast *call, lz_node **out)
     call_args args;
     lz_node *x;
     lz_status st = lz_bind_collect(b, call, 1, 3, keywords, &args);
-    if (st || (st = lz_bind_node(b, args.pos[0], &x)))
+    if (st || (st = lz_bind_array(b, args.pos[0], &x)))
         return st;
     int64_t n = 1, axis = -1;
     if (args.kw[0] && (st = lz_bind_arg_int(b, args.kw[0], "n", &n)))
@@ -150,8 +135,6 @@ lz_bind_diff(binder *b, const lz_ast *call, lz_node **out)
     }
     if (n < 0)
         return lz_bind_fail(b, args.kw[0], LZ_EVALUE, "diff() order n must be non-negative, not %lld", (long long)n);
-    if (x->kind == LZ_NODE_CONST && x->weak && (st = lz_bind_cast(b, &x, lz_dtype_of_kind(x->value.kind))))
-        return st;
     if (x->rank == 0)
         return lz_bind_fail(b, call, LZ_EVALUE, "diff() requires input that is at least one dimensional");
     if (args.kw[1] && (st = lz_bind_arg_int(b, args.kw[1], "axis", &axis)))
