@@ -488,7 +488,9 @@ open_dataset(void *loc, const H5VL_loc_params_t *at, hid_t vol_id, const char *p
     hid_t dcpl = args.args.get_dcpl.dcpl_id;
     bool uncached = H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_nfilters(dcpl) == 0;
     H5Pclose(dcpl);
-    hid_t dapl = uncached ? H5Pcreate(H5P_DATASET_ACCESS) : H5I_INVALID_HID;
+    if (!uncached)
+        return dset;
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     if (dapl < 0 || H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
         if (dapl >= 0)
             H5Pclose(dapl);
