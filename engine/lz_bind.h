@@ -71,6 +71,11 @@ lz_status lz_bind_expand_dims(binder *b, const lz_ast *call, lz_node **out);
 lz_status lz_bind_broadcast_to(binder *b, const lz_ast *call, lz_node **out);
 /* Reductions (lz_bind_reduce.c): every name of lz_reduce.def. */
 lz_status lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out);
+/* The elements each output of a reduction of x over `axis` (a mask)
+ * takes, into *count (0 when a reduced axis is empty); refused when more
+ * than 2^63 (`fn` names the function in the message). */
+lz_status lz_bind_reduced_count(binder *b, const lz_ast *call, const lz_node *x, const bool *axis, const char *fn,
+                                int64_t *count);
 /* Order statistics (lz_bind_order.c): median, quantile, percentile and
  * their nan* forms. */
 lz_status lz_bind_order(binder *b, const lz_ast *call, lz_node **out);

@@ -170,21 +170,10 @@ lz_bind_order(binder *b, const lz_ast *call, lz_node **out)
                             fn);
     else
         result = t == LZ_FLOAT32 && weak ? LZ_FLOAT32 : LZ_FLOAT64;
-    /* The elements of each output: their count must fit in 64 bits (ranks
-     * are indexed) unless an axis is empty, which makes it 0. */
-    int64_t reduced = 1;
-    bool too_many = false, empty = false;
-    for (int k = 0; k < x->rank; k++) {
-        if (r->axis[k]) {
-            too_many |= __builtin_mul_overflow(reduced, x->shape[k], &reduced);
-            empty |= x->shape[k] == 0;
-        }
-    }
-    if (too_many && !empty)
-        return lz_bind_fail(b, call, LZ_ELIMIT,
-                            "%s() would reduce more than 2^63 elements into each result: their count does not fit "
-                            "in 64 bits",
-                            fn);
+    int64_t reduced;
+    if ((st = lz_bind_reduced_count(b, call, x, r->axis, fn, &reduced)))
+        return st;
+    bool empty = reduced == 0;
     /* Of nothing, numpy's median is NaN (mean of an empty slice), its
      * quantile fails on the index of the last element, and its
      * nanquantile is nanmean's NaN, without q's axis and of nanmean's type:

@@ -166,6 +166,30 @@ apply_mdtol(binder *b, const lz_ast *call, const lz_ast *arg, lz_node *x, const 
 }
 
 lz_status
+lz_bind_reduced_count(binder *b, const lz_ast *call, const lz_node *x, const bool *axis, const char *fn,
+                      int64_t *count)
+{
+    /* The evaluator indexes each output's elements (argmin answers with
+     * one, order statistics pick ranks): their count must fit in 64 bits,
+     * unless an axis is empty, which makes it 0 whatever the others. */
+    int64_t reduced = 1;
+    bool too_many = false, empty = false;
+    for (int k = 0; k < x->rank; k++) {
+        if (axis[k]) {
+            too_many |= __builtin_mul_overflow(reduced, x->shape[k], &reduced);
+            empty |= x->shape[k] == 0;
+        }
+    }
+    if (too_many && !empty)
+        return lz_bind_fail(b, call, LZ_ELIMIT,
+                            "%s() would reduce more than 2^63 elements into each result: their count does not fit "
+                            "in 64 bits",
+                            fn);
+    *count = empty ? 0 : reduced;
+    return LZ_OK;
+}
+
+lz_status
 lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
 {
     lz_reduce_op op;
@@ -201,22 +225,10 @@ lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
         return st;
     if (spread && args.kw[2] && (st = lz_bind_arg_int(b, args.kw[2], "ddof", &r->ddof)))
         return st;
-    /* The elements each output folds: their count must fit in 64 bits (the
-     * evaluator indexes them, argmin answers with one) unless an axis is
-     * empty, which makes it 0 whatever the others. */
-    int64_t reduced = 1;
-    bool too_many = false, empty = false;
-    for (int k = 0; k < x->rank; k++) {
-        if (r->axis[k]) {
-            too_many |= __builtin_mul_overflow(reduced, x->shape[k], &reduced);
-            empty |= x->shape[k] == 0;
-        }
-    }
-    if (too_many && !empty)
-        return lz_bind_fail(b, call, LZ_ELIMIT,
-                            "%s() would reduce more than 2^63 elements into each result: their count does not fit "
-                            "in 64 bits",
-                            call->text);
+    int64_t reduced;
+    if ((st = lz_bind_reduced_count(b, call, x, r->axis, call->text, &reduced)))
+        return st;
+    bool empty = reduced == 0;
     /* numpy refuses these on empty input (no identity, nothing to point at). */
     if (empty && (op == LZ_RED_MIN || op == LZ_RED_MAX || arg))
         return lz_bind_fail(b, call, LZ_EVALUE,
@@ -227,7 +239,7 @@ lz_bind_reduce(binder *b, const lz_ast *call, lz_node **out)
     if (!n)
         return LZ_ENOMEM;
     if (tolerant && args.kw[mdtol_kw] &&
-        (st = apply_mdtol(b, call, args.kw[mdtol_kw], x, r, empty ? 0 : reduced, &n)))
+        (st = apply_mdtol(b, call, args.kw[mdtol_kw], x, r, reduced, &n)))
         return st;
     *out = n;
     return LZ_OK;
