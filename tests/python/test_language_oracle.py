@@ -1042,36 +1042,45 @@ def read_all(path, cases, out):
             entry["reads"] = reads
 
 
+def build_and_read(d, stem, cases, operands_of, read, n_files=N_FILES, workers=DEFINE_WORKERS):
+    """Spread the cases over n_files files d/{stem}{no}.h5: write each
+    case's operands (operands_of(case): (name, data, chunks) triples, under
+    the case's group), define its virtual dataset (files in parallel), then
+    read(path, cases, results) each file. Returns {case id: {'proc', ...}}:
+    define's process, and whatever `read` records."""
+    files = [[] for _ in range(n_files)]
+    for k, case in enumerate(cases):
+        files[k % n_files].append(case)
+    for no, part in enumerate(files):
+        with h5py.File(d / f"{stem}{no}.h5", "w") as f:
+            for case in part:
+                f.require_group(case.id)
+                for name, data, chunks in operands_of(case):
+                    path = f"{case.id}/{name}"
+                    if chunks is None or data.ndim == 0:
+                        f.create_dataset(path, data=data)
+                    else:
+                        maxshape = tuple(None if n == 0 else n for n in data.shape)
+                        f.create_dataset(path, data=data, chunks=chunks, maxshape=maxshape)
+    results = {c.id: {} for c in cases}
+
+    def define_all(no):
+        for case in files[no]:
+            results[case.id]["proc"] = define(d / f"{stem}{no}.h5", case.vname, case.expr)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(define_all, range(n_files)))
+    for no, part in enumerate(files):
+        read(d / f"{stem}{no}.h5", part, results)
+    return results
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Write every case's operands, define every virtual dataset, read them
     all back; returns {case id: {'proc', 'present', 'dtype', 'shape', 'reads'}}."""
-    d = tmp_path_factory.mktemp("language")
-    files = [[] for _ in range(N_FILES)]
-    for k, case in enumerate(CASES):
-        files[k % N_FILES].append(case)
-    for no, cases in enumerate(files):
-        with h5py.File(d / f"lang{no}.h5", "w") as f:
-            for case in cases:
-                f.require_group(case.id)
-                for op in case.operands:
-                    name = f"{case.id}/{op.name}"
-                    if op.chunks is None or op.data.ndim == 0:
-                        f.create_dataset(name, data=op.data)
-                    else:
-                        maxshape = tuple(None if n == 0 else n for n in op.data.shape)
-                        f.create_dataset(name, data=op.data, chunks=op.chunks, maxshape=maxshape)
-    results = {c.id: {} for c in CASES}
-
-    def define_all(no):
-        for case in files[no]:
-            results[case.id]["proc"] = define(d / f"lang{no}.h5", case.vname, case.expr)
-
-    with ThreadPoolExecutor(max_workers=DEFINE_WORKERS) as pool:
-        list(pool.map(define_all, range(N_FILES)))
-    for no, cases in enumerate(files):
-        read_all(d / f"lang{no}.h5", cases, results)
-    return results
+    return build_and_read(tmp_path_factory.mktemp("language"), "lang", CASES,
+                          lambda case: [(op.name, op.data, op.chunks) for op in case.operands], read_all)
 
 
 def check_case(built, case_id):

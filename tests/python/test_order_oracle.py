@@ -20,15 +20,14 @@ import subprocess
 import sys
 import textwrap
 import warnings
-import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_ok, define, env_with_connector
-from test_h5py_oracle import DTYPES, assert_same, random_layout, random_values, selections
+from conftest import assert_ok, env_with_connector
+from test_h5py_oracle import DTYPES, assert_same, random_layout, random_values
+from test_language_oracle import build_and_read, read_all
 
 SEED = 0x0DE2_5747
 FUNCTIONS = ["median", "nanmedian", "quantile", "nanquantile", "percentile", "nanpercentile"]
@@ -164,54 +163,11 @@ CASES = all_cases()
 BY_ID = {c.id: c for c in CASES}
 
 
-def read_all(path, cases, out):
-    with h5py.File(path, "r") as f:
-        for case in cases:
-            entry = out[case.id]
-            entry["present"] = case.vname in f
-            if case.exc is not None or entry["proc"].returncode != 0:
-                continue
-            v = f[case.vname]
-            entry["dtype"], entry["shape"] = v.dtype, v.shape
-            rng = np.random.default_rng([SEED, zlib.crc32(case.id.encode())])
-            sels = selections(rng, case.want.shape)
-            if len(sels) > 3:
-                picks = rng.choice(np.arange(1, len(sels)), size=2, replace=False)
-                sels = [sels[0]] + [sels[int(k)] for k in picks]
-            reads = []
-            for label, key in sels:
-                try:
-                    reads.append((label, key, v[key], None))
-                except Exception as exc:  # noqa: BLE001 - reported by the test
-                    reads.append((label, key, None, exc))
-            entry["reads"] = reads
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     d = tmp_path_factory.mktemp("order")
-    files = [[] for _ in range(N_FILES)]
-    for k, case in enumerate(CASES):
-        files[k % N_FILES].append(case)
-    for no, cases in enumerate(files):
-        with h5py.File(d / f"order{no}.h5", "w") as f:
-            for case in cases:
-                if case.chunks is None or case.data.ndim == 0:
-                    f.create_dataset(f"{case.id}/x", data=case.data)
-                else:
-                    maxshape = tuple(None if n == 0 else n for n in case.data.shape)
-                    f.create_dataset(f"{case.id}/x", data=case.data, chunks=case.chunks, maxshape=maxshape)
-    results = {c.id: {} for c in CASES}
-
-    def define_all(no):
-        for case in files[no]:
-            results[case.id]["proc"] = define(d / f"order{no}.h5", case.vname, case.expr)
-
-    with ThreadPoolExecutor(max_workers=DEFINE_WORKERS) as pool:
-        list(pool.map(define_all, range(N_FILES)))
-    for no, cases in enumerate(files):
-        read_all(d / f"order{no}.h5", cases, results)
-    return d, results
+    return d, build_and_read(d, "order", CASES, lambda case: [("x", case.data, case.chunks)], read_all, N_FILES,
+                             DEFINE_WORKERS)
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in CASES])

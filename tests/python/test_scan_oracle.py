@@ -20,7 +20,6 @@ a strip walk over a cumsum through h5py that is checked against numpy.
 """
 import warnings
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import h5py
 import numpy as np
@@ -29,7 +28,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from conftest import define, write_dataset
 from test_h5py_oracle import DTYPES, random_layout, random_values, selections
-from test_language_oracle import NAMES, Operand, Tol, assert_matches, small_shape
+from test_language_oracle import NAMES, Operand, Tol, assert_matches, build_and_read, small_shape
 
 SEED = 0x13B_5CA7
 N_FILES = 4
@@ -291,32 +290,9 @@ def read_all(path, cases, out):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    d = tmp_path_factory.mktemp("scan")
-    files = [[] for _ in range(N_FILES)]
-    for k, case in enumerate(CASES):
-        files[k % N_FILES].append(case)
-    for no, cases in enumerate(files):
-        with h5py.File(d / f"scan{no}.h5", "w") as f:
-            for case in cases:
-                f.require_group(case.id)
-                for op in case.operands:
-                    name = f"{case.id}/{op.name}"
-                    if op.chunks is None or op.data.ndim == 0:
-                        f.create_dataset(name, data=op.data)
-                    else:
-                        maxshape = tuple(None if n == 0 else n for n in op.data.shape)
-                        f.create_dataset(name, data=op.data, chunks=op.chunks, maxshape=maxshape)
-    results = {c.id: {} for c in CASES}
-
-    def define_all(no):
-        for case in files[no]:
-            results[case.id]["proc"] = define(d / f"scan{no}.h5", case.vname, case.expr)
-
-    with ThreadPoolExecutor(max_workers=DEFINE_WORKERS) as pool:
-        list(pool.map(define_all, range(N_FILES)))
-    for no, cases in enumerate(files):
-        read_all(d / f"scan{no}.h5", cases, results)
-    return results
+    return build_and_read(tmp_path_factory.mktemp("scan"), "scan", CASES,
+                          lambda case: [(op.name, op.data, op.chunks) for op in case.operands], read_all,
+                          N_FILES, DEFINE_WORKERS)
 
 
 def check(built, case_id):
