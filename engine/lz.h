@@ -132,6 +132,14 @@ void lz_ctx_uncharge(lz_ctx *ctx, size_t nbytes);
 /* Bytes of the budget not in use now (a source sizing its in-flight
  * buffers to what is left). */
 size_t lz_ctx_budget_left(const lz_ctx *ctx);
+/* Set up to `nbytes` of the budget aside for the caller's own buffers
+ * while it reads (selection and conversion buffers): evaluations plan with
+ * the rest, as if the budget were that much smaller. Returns what was set
+ * aside: at most what is left (a budget too small for even the smallest
+ * buffers is exceeded by them, as by the smallest pieces of an
+ * evaluation). lz_ctx_unreserve gives it back. */
+size_t lz_ctx_reserve(lz_ctx *ctx, size_t nbytes);
+void lz_ctx_unreserve(lz_ctx *ctx, size_t nbytes);
 /* Test hook: the allocation after the next `n` succeeds fails (n < 0: never). */
 void lz_ctx_fail_allocation_after(lz_ctx *ctx, long n);
 

@@ -231,10 +231,31 @@ lz_ctx_uncharge(lz_ctx *ctx, size_t nbytes)
 }
 
 size_t
+lz_ctx_budget(const lz_ctx *ctx)
+{
+    return ctx->config.memory_bytes - ctx->reserved_bytes; /* reserve keeps it within */
+}
+
+size_t
 lz_ctx_budget_left(const lz_ctx *ctx)
 {
-    size_t used = lz_ctx_budget_used(ctx);
-    return ctx->config.memory_bytes > used ? ctx->config.memory_bytes - used : 0;
+    size_t used = lz_ctx_budget_used(ctx), budget = lz_ctx_budget(ctx);
+    return budget > used ? budget - used : 0;
+}
+
+size_t
+lz_ctx_reserve(lz_ctx *ctx, size_t nbytes)
+{
+    size_t left = lz_ctx_budget_left(ctx);
+    nbytes = nbytes < left ? nbytes : left;
+    ctx->reserved_bytes += nbytes;
+    return nbytes;
+}
+
+void
+lz_ctx_unreserve(lz_ctx *ctx, size_t nbytes)
+{
+    ctx->reserved_bytes -= nbytes;
 }
 
 void *

@@ -21,6 +21,7 @@ struct lz_ctx {
     size_t bytes_in_use;   /* payload bytes currently allocated */
     size_t peak_bytes;     /* maximum of bytes_in_use ever */
     size_t held_bytes;     /* part of bytes_in_use kept across reads (caches) */
+    size_t reserved_bytes; /* of the budget, set aside by the caller (lz_ctx_reserve) */
     long fail_countdown;   /* allocations left before an injected failure; <0 never */
     lz_pool *pool;         /* made on first use when config.threads > 1 */
     bool pool_tried;       /* so a failed start is not retried on every read */
@@ -42,6 +43,9 @@ void *lz_alloc_quiet(lz_ctx *ctx, size_t nbytes);
 void lz_ctx_held(lz_ctx *ctx, ptrdiff_t delta);
 /* Bytes in use that count against a read's budget: all but the held. */
 size_t lz_ctx_budget_used(const lz_ctx *ctx);
+/* The budget evaluations plan with: the configured one less what the
+ * caller reserved. */
+size_t lz_ctx_budget(const lz_ctx *ctx);
 /* lz_alloc of n*size zeroed bytes, with the product checked for overflow. */
 void *lz_calloc(lz_ctx *ctx, size_t n, size_t size);
 /* Free memory from lz_alloc/lz_calloc/lz_strdup; NULL is ignored. */

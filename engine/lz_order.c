@@ -682,7 +682,7 @@ lz_order_fit(lz_evaluator *ev, const lz_node *n)
     int64_t R = lz_order_reduced_count(n);
     if (R == 0)
         return INT64_MAX;
-    size_t budget = ev->ctx->config.memory_bytes, used = lz_ctx_budget_used(ev->ctx);
+    size_t budget = lz_ctx_budget(ev->ctx), used = lz_ctx_budget_used(ev->ctx);
     lz_read_needs needs;
     lz_graph_read_needs(ev->g, budget, &needs);
     used += needs.scratch_bytes;

@@ -66,7 +66,7 @@ static void
 plan_passes(lz_evaluator *ev, const lz_node *n, int64_t nout, int64_t qn, pass_plan *p)
 {
     const lz_node *x = n->in[0];
-    size_t budget = ev->ctx->config.memory_bytes, used = lz_ctx_budget_used(ev->ctx);
+    size_t budget = lz_ctx_budget(ev->ctx), used = lz_ctx_budget_used(ev->ctx);
     lz_read_needs needs;
     lz_graph_read_needs(ev->g, budget, &needs);
     used += needs.scratch_bytes;

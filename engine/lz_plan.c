@@ -46,8 +46,13 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
         c = lz_dtype_size(n->in[0]->dtype) + lz_node_cost(ev, n->in[0]);
         break;
     case LZ_NODE_CONCAT:
+        /* A part evaluates into a temporary only when the box has more
+         * than one index before the concatenated axis (eval_concat), which
+         * along axis 0 it never has: concatenations over time then cost
+         * only their inputs' temporaries (W2z: slabs of 2 chunks, not 1,
+         * in the budget left by mean and std's accumulators). */
         for (int i = 0; i < n->nin; i++) {
-            size_t ic = lz_dtype_size(n->in[i]->dtype) + lz_node_cost(ev, n->in[i]);
+            size_t ic = (n->concat_axis > 0 ? lz_dtype_size(n->in[i]->dtype) : 0) + lz_node_cost(ev, n->in[i]);
             c = ic > c ? ic : c;
         }
         break;
@@ -71,7 +76,7 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
          * pieces hold whole outputs); else the passes' slabs, which take
          * what is left of the budget whatever the piece. */
         double per = (double)lz_order_reduced_count(n) * (double)lz_order_element_bytes(ev, n);
-        c = lz_order_bytes_per_output(ev, n) > (double)ev->ctx->config.memory_bytes ? sizeof(uint64_t)
+        c = lz_order_bytes_per_output(ev, n) > (double)lz_ctx_budget(ev->ctx) ? sizeof(uint64_t)
                                                                                     : (size_t)per + sizeof(uint64_t);
         break;
     }
@@ -302,7 +307,7 @@ lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_piece
     if (per > 0) {
         /* The sources' in-flight chunks come out of the budget first. */
         lz_read_needs needs;
-        size_t budget = ev->ctx->config.memory_bytes;
+        size_t budget = lz_ctx_budget(ev->ctx);
         lz_graph_read_needs(g, budget, &needs);
         budget = budget > needs.scratch_bytes ? budget - needs.scratch_bytes : 0;
         /* Half the budget for a piece, the rest for what its evaluation

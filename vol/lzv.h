@@ -102,6 +102,10 @@ void lzv_config_init(lzv_config *config);
 /* The threads a read uses: config->threads, or for auto (0) the CPUs the
  * process may run on. */
 int lzv_config_threads(const lzv_config *config);
+/* The engine's configuration for reads under `config`: its whole memory
+ * budget (a read reserves its own buffers there, lzv_read.c),
+ * threads and result cache. */
+void lzv_engine_config(const lzv_config *config, lz_config *cfg);
 /* The connector info from a FAPL (or the native default when the FAPL
  * carries none); free with lzv_info_free. NULL on failure, error pushed. */
 lzv_info *lzv_info_from_fapl(hid_t fapl_id);

@@ -10,7 +10,8 @@ struct lzv_batch {
     lz_ctx *ctx;             /* owns the graph */
     lz_graph *graph;         /* root i is dataset i */
     const lz_source ***srcs; /* per dataset: its operands, shared ones merged */
-    void **bufs;             /* per dataset: values of the last box */
+    void **bufs;             /* per dataset: values of the last box (NULL: none kept) */
+    size_t reserved;         /* their bytes, reserved in ctx's budget */
     bool have_box;
     lz_box box;              /* the box evaluated last */
 };
@@ -39,6 +40,8 @@ lzv_batch_free(lzv_batch *g)
     if (!g)
         return;
     lz_graph_free(g->graph);
+    if (g->ctx)
+        lz_ctx_unreserve(g->ctx, g->reserved);
     for (size_t e = 0; e < g->n; e++) {
         if (g->srcs)
             free(g->srcs[e]);
@@ -68,7 +71,7 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
         exprs[e] = vd->binding.expr;
         fills[e] = vd->fill;
         size_t nops = vd->binding.nops;
-        if (!(g->bufs[e] = malloc((size_t)max_elems * lz_dtype_size(vd->dtype))) ||
+        if ((max_elems > 0 && !(g->bufs[e] = malloc((size_t)max_elems * lz_dtype_size(vd->dtype)))) ||
             !(g->srcs[e] = calloc(nops ? nops : 1, sizeof *g->srcs[e])))
             goto oom;
         for (size_t i = 0; i < nops; i++)
@@ -78,6 +81,11 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
      * the readers leave to the engine). */
     if (!(g->ctx = lz_ctx_new(lz_ctx_config(g->vds[0]->binding.ctx))))
         goto oom;
+    /* The buffers come out of the evaluation's budget, as the readers'. */
+    size_t bytes = 0;
+    for (size_t e = 0; max_elems > 0 && e < n; e++)
+        bytes += (size_t)max_elems * lz_dtype_size(g->vds[e]->dtype);
+    g->reserved = lz_ctx_reserve(g->ctx, bytes);
     if (lz_graph_new_multi_fill(g->ctx, exprs, n, (const lz_source *const *const *)g->srcs, fills, &g->graph) !=
         LZ_OK) {
         LZV_ERROR(lz_ctx_error(g->ctx)->code, "cannot read '%s' and %zu more virtual datasets together: %s",
@@ -96,29 +104,42 @@ fail:
     return NULL;
 }
 
+lz_ctx *
+lzv_batch_ctx(lzv_batch *g)
+{
+    return g->ctx;
+}
+
+int
+lzv_batch_eval_into(lzv_batch *g, const lz_box *box, void *const *dst, lzv_xfer *x)
+{
+    g->have_box = false;
+    if (lz_graph_eval_many(g->graph, box, dst, x) == LZ_OK)
+        return 0;
+    /* Which one failed? Each on its own, for the error a read of that
+     * dataset alone gives (rare, so the cost does not matter): the shared
+     * pass's account of an operand read goes. */
+    lzv_xfer_drop_cause(x);
+    for (size_t e = 0; e < g->n; e++) {
+        if (lzv_binding_eval(&g->vds[e]->binding, box, dst[e], x) != LZ_OK) {
+            lzv_vdset_push_error(g->vds[e], "cannot evaluate", lzv_xfer_take_cause(x));
+            lz_ctx_clear_error(g->ctx);
+            return -1;
+        }
+    }
+    const lz_error *err = lz_ctx_error(g->ctx);
+    lzv_error_push(__func__, __LINE__, err->code, "cannot evaluate '%s' (read together with %zu more): %s",
+                   lzv_vdset_name(g->vds[0]), g->n - 1, err->message);
+    lz_ctx_clear_error(g->ctx);
+    return -1;
+}
+
 int
 lzv_batch_eval(lzv_batch *g, size_t index, const lz_box *box, void *dst, lzv_xfer *x)
 {
     if (!g->have_box || !lz_box_equal(&g->box, box)) {
-        g->have_box = false;
-        if (lz_graph_eval_many(g->graph, box, g->bufs, x) != LZ_OK) {
-            /* Which one failed? Each on its own, for the error a read of
-             * that dataset alone gives (rare, so the cost does not matter):
-             * the shared pass's account of an operand read goes. */
-            lzv_xfer_drop_cause(x);
-            for (size_t e = 0; e < g->n; e++) {
-                if (lzv_binding_eval(&g->vds[e]->binding, box, g->bufs[e], x) != LZ_OK) {
-                    lzv_vdset_push_error(g->vds[e], "cannot evaluate", lzv_xfer_take_cause(x));
-                    lz_ctx_clear_error(g->ctx);
-                    return -1;
-                }
-            }
-            const lz_error *err = lz_ctx_error(g->ctx);
-            lzv_error_push(__func__, __LINE__, err->code, "cannot evaluate '%s' (read together with %zu more): %s",
-                           lzv_vdset_name(g->vds[index]), g->n - 1, err->message);
-            lz_ctx_clear_error(g->ctx);
+        if (lzv_batch_eval_into(g, box, g->bufs, x) < 0)
             return -1;
-        }
         g->box = *box;
         g->have_box = true;
     }

@@ -48,6 +48,15 @@ lzv_config_threads(const lzv_config *config)
     return config->threads > 0 ? config->threads : lzv_cpus_allowed();
 }
 
+void
+lzv_engine_config(const lzv_config *config, lz_config *cfg)
+{
+    lz_config_init(cfg);
+    cfg->memory_bytes = config->memory_bytes;
+    cfg->threads = lzv_config_threads(config);
+    cfg->cache_bytes = config->cache_bytes;
+}
+
 static const char *const files_names[] = {
     [LZV_FILES_ANYWHERE] = "anywhere",
     [LZV_FILES_BELOW] = "below",

@@ -78,10 +78,7 @@ static herr_t
 open_expression(lzv_obj *file, h5lazy_inspect_args_t *a, hid_t dxpl_id, session *s)
 {
     lz_config cfg;
-    lz_config_init(&cfg);
-    cfg.memory_bytes = file->access->config.memory_bytes / 4 * 3;
-    cfg.threads = lzv_config_threads(&file->access->config);
-    cfg.cache_bytes = file->access->config.cache_bytes;
+    lzv_engine_config(&file->access->config, &cfg);
     a->is_virtual = 1;
     s->b = &s->own;
     /* Bound as a dataset "expression" at the root would be: operands resolve

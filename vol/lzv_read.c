@@ -22,8 +22,13 @@
  * Delivery: straight into the user's buffer when the memory selection is one
  * contiguous run (the common case for h5py and h5dump) and no conversion is
  * needed, else through H5Dscatter, which walks any memory selection.
- * Memory: a quarter of the connector's budget for the reader's buffers, the
- * rest for the engine (lzv_vdset_bind).
+ * Memory: one budget, the connector's memory=. The reader's buffers (a
+ * quarter of it at most) are reserved in the evaluating context before
+ * the first piece (lz_ctx_reserve), so the engine plans with what they
+ * leave; a read delivered
+ * straight into the caller's buffer has none, and the engine has it all
+ * (W2z, mean and std of 10^6 float32 outputs in 64 MiB: slabs of 4
+ * chunks, not 1).
  */
 #include "lzv_batch.h"
 #include "lzv_vdset_int.h"
@@ -58,6 +63,8 @@ typedef struct reader {
     /* direct delivery: the user's buffer when it is one contiguous run */
     char *direct;           /* where the next element goes, or NULL */
     bool failed;            /* an error has been pushed */
+    lz_ctx *budget;         /* whose budget the buffers come out of */
+    size_t reserved;        /* their bytes, reserved there */
     /* read together with other virtual datasets (lzv_vdset_read_many) */
     lzv_batch *batch;       /* evaluates every piece for all of them, or NULL */
     size_t batch_index;     /* this dataset's place in the batch */
@@ -66,7 +73,9 @@ typedef struct reader {
 /* ---- setup --------------------------------------------------------------------- */
 
 /* Whether the memory selection is one contiguous run of the buffer, and
- * where it starts (in elements). */
+ * where it starts (in elements): "all", or a regular hyperslab whose
+ * blocks touch (stride equal to block, or one block) along every axis, as
+ * one block [7, 37) or 30 blocks of 1 from 7 both are. */
 static bool
 mem_contiguous(hid_t mspace, hsize_t *offset)
 {
@@ -75,24 +84,27 @@ mem_contiguous(hid_t mspace, hsize_t *offset)
         *offset = 0;
         return true;
     }
-    if (t != H5S_SEL_HYPERSLABS || H5Sget_select_hyper_nblocks(mspace) != 1)
-        return false;
     int rank = H5Sget_simple_extent_ndims(mspace);
-    hsize_t block[2 * H5S_MAX_RANK], dims[H5S_MAX_RANK];
-    if (rank <= 0 || H5Sget_select_hyper_blocklist(mspace, 0, 1, block) < 0 ||
+    if (t != H5S_SEL_HYPERSLABS || rank <= 0 || H5Sis_regular_hyperslab(mspace) <= 0)
+        return false;
+    hsize_t start[H5S_MAX_RANK], stride[H5S_MAX_RANK], count[H5S_MAX_RANK], block[H5S_MAX_RANK],
+        dims[H5S_MAX_RANK];
+    if (H5Sget_regular_hyperslab(mspace, start, stride, count, block) < 0 ||
         H5Sget_simple_extent_dims(mspace, dims, NULL) < 0)
         return false;
-    /* One block is contiguous when, after its first axis longer than 1,
-     * it spans every later axis whole. */
-    int k = 0;
-    while (k < rank && block[rank + k] == block[k])
-        k++;
-    for (int j = k + 1; j < rank; j++)
-        if (block[j] != 0 || block[rank + j] != dims[j] - 1)
-            return false;
+    /* Contiguous when every axis is one span, and after the first axis
+     * spanning more than one index every later axis is whole. */
+    bool inner = false; /* past an axis of more than one index */
     hsize_t off = 0;
-    for (int j = 0; j < rank; j++)
-        off = off * dims[j] + block[j];
+    for (int k = 0; k < rank; k++) {
+        if (count[k] > 1 && stride[k] != block[k])
+            return false;
+        hsize_t span = count[k] * block[k];
+        if (inner && (start[k] != 0 || span != dims[k]))
+            return false;
+        inner |= span > 1;
+        off = off * dims[k] + start[k];
+    }
     *offset = off;
     return true;
 }
@@ -200,11 +212,12 @@ fail: {
 }
 }
 
-/* Set up a reader; max_elems > 0 imposes the piece size (readers in
- * lockstep must cut the selection alike), else the budget decides. */
+/* Set up a reader whose buffers come out of budget's memory; max_elems > 0
+ * imposes the piece size (readers in lockstep must cut the selection
+ * alike), else a quarter of what the budget has left decides. */
 static herr_t
 reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, lzv_xfer *xfer, hssize_t npoints,
-            bool contiguous_dest, int64_t max_elems)
+            bool contiguous_dest, int64_t max_elems, lz_ctx *budget)
 {
     lzv_vdset *vd = dset->vdset;
     memset(r, 0, sizeof *r);
@@ -232,16 +245,16 @@ reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, lzv_xfer 
         }
     }
     size_t elem = r->mem_size > r->src_size ? r->mem_size : r->src_size;
-    size_t budget = dset->access->config.memory_bytes / 4;
     size_t per = r->src_size + elem + (r->sel_type == H5S_SEL_POINTS ? r->rank * sizeof(hsize_t) : 0);
-    r->max_elems = max_elems > 0 ? max_elems : (int64_t)(budget / per);
+    r->max_elems = max_elems > 0 ? max_elems : (int64_t)(lz_ctx_budget_left(budget) / 4 / per);
     if (r->max_elems < 1)
         r->max_elems = 1;
     if (r->max_elems > npoints && r->sel_type != H5S_SEL_HYPERSLABS)
         r->max_elems = npoints;
+    size_t bytes = 0;
     if (r->sel_type == H5S_SEL_POINTS) {
-        r->coords = malloc((size_t)r->max_elems * (size_t)(r->rank ? r->rank : 1) * sizeof(hsize_t));
-        if (!r->coords)
+        bytes = (size_t)r->max_elems * (size_t)(r->rank ? r->rank : 1) * sizeof(hsize_t);
+        if (!(r->coords = malloc(bytes)))
             goto oom;
     } else {
         r->exact = exact_box(r);
@@ -267,15 +280,17 @@ reader_init(reader *r, lzv_obj *dset, hid_t mem_type_id, hid_t fspace, lzv_xfer 
     /* Evaluating straight into the caller's buffer needs no conversion and
      * an exact box (anything else is gathered first). */
     if (!(contiguous_dest && !r->convert && r->exact)) {
-        r->out_buf = malloc((size_t)r->max_elems * elem);
-        if (!r->out_buf)
+        bytes += (size_t)r->max_elems * elem;
+        if (!(r->out_buf = malloc((size_t)r->max_elems * elem)))
             goto oom;
     }
     if (!r->exact) {
-        r->eval_buf = malloc((size_t)r->max_elems * r->src_size);
-        if (!r->eval_buf)
+        bytes += (size_t)r->max_elems * r->src_size;
+        if (!(r->eval_buf = malloc((size_t)r->max_elems * r->src_size)))
             goto oom;
     }
+    r->budget = budget;
+    r->reserved = lz_ctx_reserve(budget, bytes);
     return 0;
 oom:
     LZV_ERROR(LZ_ENOMEM, "out of memory reading '%s' (%lld elements per piece)", lzv_vdset_name(vd),
@@ -286,6 +301,8 @@ oom:
 static void
 reader_destroy(reader *r)
 {
+    if (r->budget)
+        lz_ctx_unreserve(r->budget, r->reserved);
     free(r->coords);
     free(r->eval_buf);
     free(r->out_buf);
@@ -540,7 +557,7 @@ lzv_vdset_read(lzv_obj *dset, hid_t mem_type_id, hid_t mem_space_id, hid_t file_
     lzv_xfer xfer;
     lzv_xfer_init(&xfer, dxpl_id);
     reader r;
-    if (reader_init(&r, dset, mem_type_id, fspace, &xfer, npoints, contiguous, 0) < 0) {
+    if (reader_init(&r, dset, mem_type_id, fspace, &xfer, npoints, contiguous, 0, vd->binding.ctx) < 0) {
         reader_destroy(&r);
         goto done;
     }
@@ -636,35 +653,13 @@ same_selection(const member *a, const member *b)
     return true;
 }
 
-/* Read the members marked in `together` in one pass. */
+/* The members in lockstep, through the batch's buffers: the same piece of
+ * every dataset in turn, so that the batch evaluates each piece once, and
+ * each reader converts its dataset's values of it. */
 static herr_t
-read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl_id, void *buf[])
+read_in_lockstep(lzv_batch *batch, member *const *together, size_t n, hid_t mem_type_id[], int64_t max_elems,
+                 lzv_xfer *xfer, void *buf[])
 {
-    lzv_obj *dsets[n];
-    size_t per = 0;
-    for (size_t i = 0; i < n; i++) {
-        lzv_vdset *vd = together[i]->dset->vdset;
-        size_t src = lz_dtype_size(vd->dtype), mem = H5Tget_size(mem_type_id[together[i]->index]);
-        per += 2 * src + (mem > src ? mem : src); /* batch buffer, evaluation, delivery */
-        dsets[i] = together[i]->dset;
-    }
-    /* A quarter of the budget for the pieces' buffers; half over sources
-     * whose chunks are decoded (filtered), where each further piece of a
-     * reduction decodes every chunk again (W2z: mean and std of 10^6
-     * float32 outputs took 2 pieces in a quarter of 64 MiB). */
-    bool filtered = false;
-    for (size_t i = 0; i < n; i++) {
-        const lz_graph *g = together[i]->dset->vdset->binding.graph;
-        for (size_t k = 0; g && k < lz_graph_source_count(g); k++)
-            filtered |= lz_graph_source(g, k)->filtered;
-    }
-    int64_t max_elems = (int64_t)(dsets[0]->access->config.memory_bytes / (filtered ? 2 : 4) / per);
-    max_elems = max_elems < 1 ? 1 : max_elems;
-    lzv_batch *batch = lzv_batch_new(dsets, n, max_elems);
-    if (!batch)
-        return -1;
-    lzv_xfer xfer;
-    lzv_xfer_init(&xfer, dxpl_id);
     reader readers[n];
     char *dst[n];
     size_t ready = 0;
@@ -674,15 +669,14 @@ read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl
         int64_t npoints;
         lz_box_nelem(&m->box, &npoints);
         reader *r = &readers[ready];
-        ret = reader_init(r, m->dset, mem_type_id[m->index], m->fspace, &xfer, npoints, true, max_elems);
+        ret = reader_init(r, m->dset, mem_type_id[m->index], m->fspace, xfer, npoints, true, max_elems,
+                          lzv_batch_ctx(batch));
         r->batch = batch;
         r->batch_index = ready;
         dst[ready] = (char *)buf[m->index] + m->mem_offset * r->mem_size;
         if (!r->out_buf)
             r->direct = dst[ready];
     }
-    /* Lockstep: the same piece of every dataset in turn, so that the batch
-     * evaluates each piece once. */
     for (bool more = ret == 0; more;) {
         more = false;
         for (size_t i = 0; i < n && ret == 0; i++) {
@@ -703,6 +697,57 @@ read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl
     }
     for (size_t i = 0; i < ready; i++)
         reader_destroy(&readers[i]);
+    return ret;
+}
+
+/* Read the members marked in `together` in one pass. When none converts
+ * to its memory type, the whole box is evaluated once straight into the
+ * callers' buffers (the engine cuts it within the whole budget); else in
+ * lockstep through buffers of pieces. */
+static herr_t
+read_together(member *const *together, size_t n, hid_t mem_type_id[], hid_t dxpl_id, void *buf[])
+{
+    lzv_obj *dsets[n];
+    size_t per = 0;
+    bool convert = false;
+    for (size_t i = 0; i < n; i++) {
+        lzv_vdset *vd = together[i]->dset->vdset;
+        hid_t mem = mem_type_id[together[i]->index];
+        size_t src = lz_dtype_size(vd->dtype), msize = H5Tget_size(mem);
+        per += 2 * src + (msize > src ? msize : src); /* batch buffer, evaluation, delivery */
+        convert |= H5Tequal(vd->native_type, mem) <= 0; /* reader_init reports a failure */
+        dsets[i] = together[i]->dset;
+    }
+    /* A quarter of the budget for the pieces' buffers; half over sources
+     * whose chunks are decoded (filtered), where each further piece of a
+     * reduction decodes every chunk again (W2z: mean and std of 10^6
+     * float32 outputs took 2 pieces in a quarter of 64 MiB). */
+    int64_t max_elems = 0;
+    if (convert) {
+        bool filtered = false;
+        for (size_t i = 0; i < n; i++) {
+            const lz_graph *g = together[i]->dset->vdset->binding.graph;
+            for (size_t k = 0; g && k < lz_graph_source_count(g); k++)
+                filtered |= lz_graph_source(g, k)->filtered;
+        }
+        max_elems = (int64_t)(dsets[0]->access->config.memory_bytes / (filtered ? 2 : 4) / per);
+        max_elems = max_elems < 1 ? 1 : max_elems;
+    }
+    lzv_batch *batch = lzv_batch_new(dsets, n, max_elems);
+    if (!batch)
+        return -1;
+    lzv_xfer xfer;
+    lzv_xfer_init(&xfer, dxpl_id);
+    herr_t ret;
+    if (convert) {
+        ret = read_in_lockstep(batch, together, n, mem_type_id, max_elems, &xfer, buf);
+    } else {
+        void *dst[n];
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (char *)buf[together[i]->index] +
+                     together[i]->mem_offset * lz_dtype_size(together[i]->dset->vdset->dtype);
+        ret = lzv_batch_eval_into(batch, &together[0]->box, dst, &xfer);
+    }
     hid_t saved = ret < 0 ? lzv_stack_save() : H5I_INVALID_HID;
     lzv_batch_free(batch);
     lzv_stack_restore(saved);

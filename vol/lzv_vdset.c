@@ -254,13 +254,8 @@ lzv_vdset_bind_chain(lzv_obj *dset, hid_t dxpl_id, const lzv_chain *chain)
         LZV_ERROR(LZ_EVALUE, "%s", vd->broken);
         return -1;
     }
-    /* The engine gets three quarters of the budget; lzv_read.c keeps the
-     * rest for selection buffers. */
     lz_config cfg;
-    lz_config_init(&cfg);
-    cfg.memory_bytes = dset->access->config.memory_bytes / 4 * 3;
-    cfg.threads = lzv_config_threads(&dset->access->config);
-    cfg.cache_bytes = dset->access->config.cache_bytes;
+    lzv_engine_config(&dset->access->config, &cfg);
     lzv_place place;
     if (lzv_place_of_dataset(dset->under_object, dset->under_vol_id, dset->access, dxpl_id, &place) < 0)
         return -1;

@@ -107,6 +107,32 @@ test_read_multi_together(void)
             bad += part[(y - 1) * X + i] != (double)(float)wm || s[y][i] != (float)ws;
         }
     CU_ASSERT_EQUAL(bad, 0);
+
+    /* m and s in their own type, no conversion: evaluated once straight
+     * into the buffers, m's at an offset of a larger one. */
+    enum { SKIP = 7 };
+    static float mplus[SKIP + Y * X];
+    hsize_t nplus = SKIP + Y * X, skip = SKIP, nyx = Y * X;
+    hid_t msplus = H5Screate_simple(1, &nplus, NULL);
+    H5Sselect_hyperslab(msplus, H5S_SELECT_SET, &skip, NULL, &nyx, NULL);
+    hid_t native[2] = {H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT}, mspaces3[2] = {msplus, H5S_ALL};
+    hid_t fspaces3[2] = {H5S_ALL, H5S_ALL};
+    for (int i = 0; i < SKIP + Y * X; i++)
+        mplus[i] = -1.0f;
+    memset(s, 0, sizeof s);
+    void *bufs3[2] = {mplus, s};
+    CU_ASSERT(H5Dread_multi(2, two, native, mspaces3, fspaces3, H5P_DEFAULT, bufs3) >= 0);
+    bad = 0;
+    for (int i = 0; i < SKIP; i++)
+        bad += mplus[i] != -1.0f; /* before the selection: untouched */
+    for (int y = 0; y < Y; y++)
+        for (int i = 0; i < X; i++) {
+            double wm, ws;
+            expected(y, i, &wm, &ws);
+            bad += mplus[SKIP + y * X + i] != (float)wm || s[y][i] != (float)ws;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    H5Sclose(msplus);
     H5Sclose(ms);
     H5Sclose(fs);
     for (int i = 0; i < 4; i++)
@@ -115,7 +141,8 @@ test_read_multi_together(void)
 }
 
 /* A dataset that fails among others read together: the call fails and the
- * error names it. */
+ * error names it, whether the others convert (first as float64: pieces in
+ * lockstep) or not (first as float32: straight into the buffers). */
 static void
 test_read_multi_error(void)
 {
@@ -123,14 +150,17 @@ test_read_multi_error(void)
     hid_t d[2] = {H5Dopen2(f, "first", H5P_DEFAULT), H5Dopen2(f, "bad", H5P_DEFAULT)};
     static double first[Y][X];
     static int32_t bad[Y][X];
-    hid_t types[2] = {H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32}, all[2] = {H5S_ALL, H5S_ALL};
+    hid_t all[2] = {H5S_ALL, H5S_ALL};
     void *bufs[2] = {first, bad};
-    CU_ASSERT(H5Dread_multi(2, d, types, all, all, H5P_DEFAULT, bufs) < 0);
-    found e = h5lazy_error();
-    if (!strstr(e.desc, "negative integer powers"))
-        fprintf(stderr, "\n  got: %s\n", e.desc);
-    CU_ASSERT_PTR_NOT_NULL(strstr(e.desc, "negative integer powers"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(e.desc, "'/bad'"));
+    for (int k = 0; k < 2; k++) {
+        hid_t types[2] = {k ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32};
+        CU_ASSERT(H5Dread_multi(2, d, types, all, all, H5P_DEFAULT, bufs) < 0);
+        found e = h5lazy_error();
+        if (!strstr(e.desc, "negative integer powers"))
+            fprintf(stderr, "\n  got: %s\n", e.desc);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.desc, "negative integer powers"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.desc, "'/bad'"));
+    }
     for (int i = 0; i < 2; i++)
         H5Dclose(d[i]);
     H5Fclose(f);
