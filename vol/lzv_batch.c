@@ -77,11 +77,10 @@ lzv_batch_new(lzv_obj *const *dsets, size_t n, int64_t max_elems)
         for (size_t i = 0; i < nops; i++)
             g->srcs[e][i] = shared_source(g->vds, e, i);
     }
-    /* The same configuration as the datasets' own graphs (the budget that
-     * the readers leave to the engine). */
+    /* The same configuration as the datasets' own graphs; the buffers come
+     * out of its budget, as the readers' do (lz_ctx_reserve). */
     if (!(g->ctx = lz_ctx_new(lz_ctx_config(g->vds[0]->binding.ctx))))
         goto oom;
-    /* The buffers come out of the evaluation's budget, as the readers'. */
     size_t bytes = 0;
     for (size_t e = 0; max_elems > 0 && e < n; e++)
         bytes += (size_t)max_elems * lz_dtype_size(g->vds[e]->dtype);

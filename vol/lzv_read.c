@@ -25,10 +25,9 @@
  * Memory: one budget, the connector's memory=. The reader's buffers (a
  * quarter of it at most) are reserved in the evaluating context before
  * the first piece (lz_ctx_reserve), so the engine plans with what they
- * leave; a read delivered
- * straight into the caller's buffer has none, and the engine has it all
- * (W2z, mean and std of 10^6 float32 outputs in 64 MiB: slabs of 4
- * chunks, not 1).
+ * leave; a read delivered straight into the caller's buffer has none, and
+ * the engine has it all (W2z, mean and std of 10^6 float32 outputs in
+ * 64 MiB: slabs of 4 chunks, not 1).
  */
 #include "lzv_batch.h"
 #include "lzv_vdset_int.h"
