@@ -49,8 +49,8 @@ lz_node_cost(lz_evaluator *ev, const lz_node *n)
         /* A part evaluates into a temporary only when the box has more
          * than one index before the concatenated axis (eval_concat), which
          * along axis 0 it never has: concatenations over time then cost
-         * only their inputs' temporaries (W2z: slabs of 2 chunks, not 1,
-         * in the budget left by mean and std's accumulators). */
+         * only their inputs' temporaries (W2z, mean and std over a concat
+         * of float32: 4 bytes per slab element, not 8). */
         for (int i = 0; i < n->nin; i++) {
             size_t ic = (n->concat_axis > 0 ? lz_dtype_size(n->in[i]->dtype) : 0) + lz_node_cost(ev, n->in[i]);
             c = ic > c ? ic : c;
