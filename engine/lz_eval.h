@@ -85,6 +85,10 @@ typedef struct lz_read_needs {
     int64_t chunk_elems;  /* largest chunk of a filtered source, elements (0: none) */
 } lz_read_needs;
 void lz_graph_read_needs(const lz_graph *g, size_t budget, lz_read_needs *needs);
+/* What the budget (less what the caller reserved) has left for a scan's
+ * buffers: less what is in use now and the sources' chunks in flight. The
+ * sources' needs go into *needs when it is not NULL. */
+size_t lz_plan_budget_left(lz_evaluator *ev, lz_read_needs *needs);
 /* How lz_graph_eval_many cuts `box` (nelem > 0 elements) of ev's roots
  * into pieces (lz_plan.c). */
 void lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_pieces *p);

@@ -682,11 +682,8 @@ lz_order_fit(lz_evaluator *ev, const lz_node *n)
     int64_t R = lz_order_reduced_count(n);
     if (R == 0)
         return INT64_MAX;
-    size_t budget = lz_ctx_budget(ev->ctx), used = lz_ctx_budget_used(ev->ctx);
-    lz_read_needs needs;
-    lz_graph_read_needs(ev->g, budget, &needs);
-    used += needs.scratch_bytes;
-    double left = budget > used ? (double)(budget - used) - fixed_bytes(R, order_parts(ev->ctx)) : 0;
+    size_t budget_left = lz_plan_budget_left(ev, NULL);
+    double left = budget_left > 0 ? (double)budget_left - fixed_bytes(R, order_parts(ev->ctx)) : 0;
     double fit = left / ((double)R * (double)lz_order_element_bytes(ev, n));
     return fit < 1 ? 0 : fit >= (double)INT64_MAX ? INT64_MAX : (int64_t)fit;
 }

@@ -66,11 +66,7 @@ static void
 plan_passes(lz_evaluator *ev, const lz_node *n, int64_t nout, int64_t qn, pass_plan *p)
 {
     const lz_node *x = n->in[0];
-    size_t budget = lz_ctx_budget(ev->ctx), used = lz_ctx_budget_used(ev->ctx);
-    lz_read_needs needs;
-    lz_graph_read_needs(ev->g, budget, &needs);
-    used += needs.scratch_bytes;
-    size_t left = budget > used ? budget - used : 0;
+    size_t left = lz_plan_budget_left(ev, NULL);
     /* A quarter of what is left for the slab (its values and their keys,
      * the input's temporaries, an output's row of keys and its offset),
      * a quarter for histograms (the first pass's and one per rank of

@@ -286,6 +286,17 @@ lz_graph_read_needs(const lz_graph *g, size_t budget, lz_read_needs *needs)
     }
 }
 
+size_t
+lz_plan_budget_left(lz_evaluator *ev, lz_read_needs *needs)
+{
+    lz_read_needs own;
+    needs = needs ? needs : &own;
+    size_t budget = lz_ctx_budget(ev->ctx);
+    lz_graph_read_needs(ev->g, budget, needs);
+    size_t used = lz_ctx_budget_used(ev->ctx) + needs->scratch_bytes;
+    return budget > used ? budget - used : 0;
+}
+
 void
 lz_plan_pieces(lz_evaluator *ev, const lz_box *box, int64_t nelem, lz_grid_pieces *p)
 {

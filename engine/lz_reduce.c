@@ -826,10 +826,7 @@ plan_scan(lz_evaluator *ev, const lz_node *const *nodes, int nred, const lz_box 
     p->per = lz_dtype_size(x->dtype) + lz_node_cost(ev, x);
     /* The sources' in-flight chunks come out of what is left. */
     lz_read_needs needs;
-    size_t budget = lz_ctx_budget(ev->ctx);
-    lz_graph_read_needs(ev->g, budget, &needs);
-    size_t used = lz_ctx_budget_used(ev->ctx) + needs.scratch_bytes;
-    p->left = budget > used ? budget - used : 0;
+    p->left = lz_plan_budget_left(ev, &needs);
     p->nbuf = lz_pool_size(lz_ctx_pool(ev->ctx)) > 1 ? 2 : 1;
     /* A slab over filtered sources spans LZ_DECODE_ROUNDS times as many
      * of their chunks as a read decodes at once (one per thread), or its

@@ -130,11 +130,7 @@ lz_eval_scan(lz_evaluator *ev, const lz_node *n, const lz_box *box, void *out)
         from = at + 1;
     /* Slabs of what is left of the budget, half of it (the other half for
      * what evaluating x allocates besides). */
-    lz_read_needs needs;
-    size_t budget = lz_ctx_budget(ctx);
-    lz_graph_read_needs(ev->g, budget, &needs);
-    size_t used = lz_ctx_budget_used(ctx) + needs.scratch_bytes;
-    size_t left = budget > used ? (budget - used) / 2 : 0;
+    size_t left = lz_plan_budget_left(ev, NULL) / 2;
     size_t per_row = (size_t)rows * (isz + lz_node_cost(ev, x));
     int64_t slab = (int64_t)(left / per_row), todo = last - from + 1;
     slab = slab < 1 ? 1 : slab < todo ? slab : todo;
